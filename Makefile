@@ -1,0 +1,47 @@
+# ecomlm-sdk: `make demo` and `make test` work on a fresh machine (they create .venv first).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+# Offline by construction: nothing in tests, CI or the demo may reach a model hub.
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export HF_HUB_DISABLE_TELEMETRY := 1
+export TOKENIZERS_PARALLELISM := false
+export NO_MKDOCS_2_WARNING := 1
+
+.PHONY: install demo test lint typecheck pytest docs bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	# torch==2.13.0 is the CPU wheel these machines have; the constraints file pins it, so
+	# nothing pulls a multi-GB CUDA build.
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,docs]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/ecomlm quickstart
+
+lint: install
+	$(BIN)/ruff check src plugins tests benchmarks examples scripts
+	$(BIN)/ruff format --check src plugins
+
+typecheck: install
+	$(BIN)/mypy src plugins
+
+pytest: install
+	$(BIN)/pytest -q
+
+docs: install
+	$(BIN)/mkdocs build --strict --quiet --site-dir site
+
+test: lint typecheck pytest docs
+
+bench: install
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) site build *.egg-info .mypy_cache .ruff_cache .pytest_cache

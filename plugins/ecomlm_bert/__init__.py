@@ -1,0 +1,5 @@
+"""Built-in ecomlm-sdk plugin `ecomlm_bert` (see docs/plugins). Registers nothing yet."""
+
+from __future__ import annotations
+
+ecomlm_sdk_api = ">=1,<2"

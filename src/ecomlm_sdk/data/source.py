@@ -1,0 +1,72 @@
+"""``DataSource``: the base every data source plugin derives from."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from ecomlm_sdk.data.store import EcomStore
+from ecomlm_sdk.errors import DataSourceError, EcomlmError
+
+__all__ = ["DataSource", "DataSourceOptions"]
+
+
+class DataSourceOptions(BaseModel):
+    """Options of a data source. Subclass it, keep ``extra="forbid"``, describe every field."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DataSource(ABC):
+    """Reads a shop's data into an :class:`EcomStore`.
+
+    Subclasses set ``name`` and ``Options`` and implement :meth:`_load`. The public
+    :meth:`load` validates the result and wraps unexpected exceptions in
+    :class:`DataSourceError` naming the source, so callers catch one exception type.
+
+    Example:
+        ```python
+        class MySource(DataSource):
+            name = "my-source"
+
+            class Options(DataSourceOptions):
+                path: str
+
+            def _load(self) -> EcomStore:
+                return EcomStore(orders=..., order_lines=...)
+        ```
+    """
+
+    name: ClassVar[str]
+    Options: ClassVar[type[DataSourceOptions]] = DataSourceOptions
+
+    def __init__(self, **options: Any) -> None:
+        try:
+            self.options = self.Options(**options)
+        except ValidationError as exc:
+            raise DataSourceError(
+                f"Invalid options for data source {self.name!r}: {exc}. "
+                f"Accepted options: {sorted(self.Options.model_fields)}"
+            ) from exc
+
+    def load(self) -> EcomStore:
+        """Read the data and return a validated :class:`EcomStore`."""
+        try:
+            store = self._load()
+        except EcomlmError:
+            raise
+        except Exception as exc:
+            raise DataSourceError(
+                f"Data source {self.name!r} failed: {type(exc).__name__}: {exc}"
+            ) from exc
+        if not isinstance(store, EcomStore):
+            raise DataSourceError(
+                f"Data source {self.name!r} returned {type(store).__name__}, not an EcomStore"
+            )
+        return store
+
+    @abstractmethod
+    def _load(self) -> EcomStore:
+        """Read the data; raise :class:`DataSourceError` with file/line/column on bad input."""

@@ -1,0 +1,373 @@
+"""``EcomStore``: the canonical tables of one shop, validated, with a leak-free time split."""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict
+
+from ecomlm_sdk.data.report import LoadReport, empty_rejects
+from ecomlm_sdk.data.schema import SCHEMA, TABLES, UTC_DATETIME, TableSchema
+from ecomlm_sdk.errors import SchemaError
+
+__all__ = ["EcomStore", "IntegrityIssue", "IntegrityWarning", "to_utc_datetime"]
+
+Cutoff = str | dt.date | dt.datetime
+
+
+class IntegrityWarning(UserWarning):
+    """Rows point at keys that do not exist (e.g. order lines of unknown orders)."""
+
+
+class IntegrityIssue(BaseModel):
+    """A reference that does not resolve: ``count`` rows of ``table.column`` point nowhere."""
+
+    model_config = ConfigDict(frozen=True)
+
+    table: str
+    column: str
+    references: str
+    count: int
+    examples: tuple[str, ...]
+
+
+def to_utc_datetime(value: Cutoff) -> dt.datetime:
+    """Turn a cutoff (``"2011-09-09"``, a date, or a datetime) into an aware UTC datetime.
+
+    Naive datetimes and dates are taken to be UTC.
+    """
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError as exc:
+            raise ValueError(
+                f"Cannot read cutoff {value!r}: use ISO format, e.g. '2011-09-09' or "
+                "'2011-09-09T12:00:00+00:00'"
+            ) from exc
+    if not isinstance(value, dt.datetime):
+        value = dt.datetime(value.year, value.month, value.day)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone(dt.timezone.utc)
+
+
+def _first_bad(original: pl.Series, cast: pl.Series) -> str:
+    bad = original.filter(cast.is_null() & original.is_not_null())
+    return repr(bad[0]) if len(bad) else "?"
+
+
+def _coerce_column(table: str, name: str, series: pl.Series, dtype: pl.DataType) -> pl.Series:
+    if series.dtype == dtype:
+        return series
+    if dtype == UTC_DATETIME:
+        if isinstance(series.dtype, pl.Datetime):
+            tz = series.dtype.time_zone
+            series = series.dt.cast_time_unit("us")
+            return (
+                series.dt.replace_time_zone("UTC")
+                if tz is None
+                else series.dt.convert_time_zone("UTC")
+            )
+        if series.dtype == pl.Date():
+            return series.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+        if series.dtype in (pl.String(), pl.Null()):
+            parsed = series.cast(pl.String()).str.to_datetime(
+                time_unit="us", time_zone="UTC", strict=False
+            )
+            if parsed.null_count() != series.null_count():
+                raise SchemaError(
+                    f"Table {table!r}, column {name!r}: cannot read {_first_bad(series, parsed)} "
+                    "as a timestamp; write ISO 8601 such as '2011-12-01 08:26:00+00:00'."
+                )
+            return parsed
+    try:
+        cast = series.cast(dtype, strict=False)
+    except pl.exceptions.PolarsError as exc:
+        raise SchemaError(
+            f"Table {table!r}, column {name!r}: cannot convert {series.dtype} to {dtype}: {exc}"
+        ) from exc
+    if cast.null_count() != series.null_count():
+        raise SchemaError(
+            f"Table {table!r}, column {name!r}: value {_first_bad(series, cast)} is not a valid "
+            f"{dtype}; fix or remove it (expected dtype {dtype}, got {series.dtype})."
+        )
+    return cast
+
+
+def _conform(spec: TableSchema, frame: pl.DataFrame | pl.LazyFrame | None) -> pl.DataFrame:
+    if frame is None:
+        return pl.DataFrame(schema=spec.polars_schema())
+    if isinstance(frame, pl.LazyFrame):
+        frame = frame.collect()
+    if not isinstance(frame, pl.DataFrame):
+        try:
+            frame = pl.from_pandas(frame)
+        except Exception as exc:
+            raise SchemaError(
+                f"Table {spec.name!r} must be a polars (or pandas) DataFrame, got "
+                f"{type(frame).__name__}"
+            ) from exc
+    missing = [c for c in spec.required if c not in frame.columns]
+    if missing:
+        raise SchemaError(
+            f"Table {spec.name!r} is missing required column(s) {missing}; present columns: "
+            f"{frame.columns}. Rename your columns to the canonical names "
+            "(see docs/concepts/data-model.md)."
+        )
+    columns = []
+    for name, col in spec.columns.items():
+        if name in frame.columns:
+            columns.append(_coerce_column(spec.name, name, frame.get_column(name), col.dtype))
+        else:
+            columns.append(pl.Series(name, [None] * frame.height, dtype=col.dtype))
+    extras = [frame.get_column(c) for c in frame.columns if c not in spec.columns]
+    out = pl.DataFrame(columns + extras)
+    if out.height:
+        dupes = out.select(spec.key).filter(pl.struct(spec.key).is_duplicated())
+        if dupes.height:
+            example = dupes.row(0)
+            raise SchemaError(
+                f"Table {spec.name!r}: key {list(spec.key)} is not unique, e.g. {example} "
+                f"appears more than once ({dupes.height} rows involved). Each row needs its own key."
+            )
+        nulls = [k for k in spec.key if out.get_column(k).null_count()]
+        if nulls:
+            raise SchemaError(
+                f"Table {spec.name!r}: key column(s) {nulls} have missing values; every row needs a key."
+            )
+    return out
+
+
+class EcomStore:
+    """The canonical tables of one shop (see :mod:`ecomlm_sdk.data.schema`).
+
+    Construction validates every table: a missing required column raises
+    :class:`~ecomlm_sdk.errors.SchemaError` naming the table, the missing and the present
+    columns; values are cast to the canonical dtypes; absent optional columns are added as nulls;
+    extra columns are kept. References that do not resolve (order lines of unknown orders, ...)
+    are listed in :attr:`integrity` and warned about.
+
+    Attributes:
+        customers, products, orders, order_lines, tickets, campaigns, campaign_exposures: the tables.
+        rejects: Rows a data source could not load (schema in ``ecomlm_sdk.data.report``).
+        load_report: Per-file accounting of rows read, loaded and rejected.
+        integrity: Unresolved references found at construction.
+    """
+
+    customers: pl.DataFrame
+    products: pl.DataFrame
+    orders: pl.DataFrame
+    order_lines: pl.DataFrame
+    tickets: pl.DataFrame
+    campaigns: pl.DataFrame
+    campaign_exposures: pl.DataFrame
+
+    def __init__(
+        self,
+        customers: Any = None,
+        products: Any = None,
+        orders: Any = None,
+        order_lines: Any = None,
+        tickets: Any = None,
+        campaigns: Any = None,
+        campaign_exposures: Any = None,
+        *,
+        rejects: pl.DataFrame | None = None,
+        load_report: LoadReport | None = None,
+        source: str | None = None,
+        check_integrity: bool = True,
+    ) -> None:
+        given = {
+            "customers": customers,
+            "products": products,
+            "orders": orders,
+            "order_lines": order_lines,
+            "tickets": tickets,
+            "campaigns": campaigns,
+            "campaign_exposures": campaign_exposures,
+        }
+        for name in TABLES:
+            setattr(self, name, _conform(SCHEMA[name], given[name]))
+        self.rejects = rejects if rejects is not None else empty_rejects()
+        self.load_report = load_report if load_report is not None else LoadReport()
+        self.source = source
+        self.integrity: tuple[IntegrityIssue, ...] = (
+            self._check_integrity() if check_integrity else ()
+        )
+        if self.integrity:
+            summary = "; ".join(
+                f"{i.count} {i.table}.{i.column} not in {i.references} (e.g. {list(i.examples)})"
+                for i in self.integrity
+            )
+            warnings.warn(f"EcomStore integrity: {summary}", IntegrityWarning, stacklevel=2)
+
+    # ------------------------------------------------------------------ access
+    @property
+    def tables(self) -> dict[str, pl.DataFrame]:
+        """Every table by name, in canonical order."""
+        return {name: getattr(self, name) for name in TABLES}
+
+    def replace(self, **tables: pl.DataFrame) -> EcomStore:
+        """A new store with some tables replaced (validated again); rejects and report kept."""
+        unknown = set(tables) - set(TABLES)
+        if unknown:
+            raise SchemaError(f"Unknown table(s) {sorted(unknown)}; tables are {list(TABLES)}")
+        merged: dict[str, Any] = {**self.tables, **tables}
+        return EcomStore(
+            **merged,
+            rejects=self.rejects,
+            load_report=self.load_report,
+            source=self.source,
+        )
+
+    def summary(self) -> dict[str, int]:
+        """Row count of every table."""
+        return {name: frame.height for name, frame in self.tables.items()}
+
+    def purchases(self, *, include_guests: bool = False) -> pl.DataFrame:
+        """Order lines that are real purchases, joined with their order.
+
+        A purchase is a line of an order that is not cancelled, with quantity > 0 and
+        unit price > 0, from a known customer (guests too with ``include_guests=True``).
+
+        Returns:
+            Columns ``order_id, customer_id, created_at, product_id, variant_id, title,
+            quantity, unit_price, revenue``.
+        """
+        orders = self.orders.select("order_id", "customer_id", "created_at", "is_cancelled")
+        lines = self.order_lines.join(orders, on="order_id", how="inner")
+        keep = (
+            (pl.col("quantity") > 0)
+            & (pl.col("unit_price") > 0)
+            & ~pl.col("is_cancelled").fill_null(False)
+        )
+        if not include_guests:
+            keep = keep & pl.col("customer_id").is_not_null()
+        return lines.filter(keep).select(
+            "order_id",
+            "customer_id",
+            "created_at",
+            "product_id",
+            "variant_id",
+            "title",
+            "quantity",
+            "unit_price",
+            (pl.col("quantity") * pl.col("unit_price")).alias("revenue"),
+        )
+
+    # ------------------------------------------------------------------ split
+    def split(self, cutoff: Cutoff) -> tuple[EcomStore, EcomStore]:
+        """Split at ``cutoff`` into ``(history, future)`` without leaking the future.
+
+        ``history`` holds only rows strictly before the cutoff: orders (and their lines),
+        tickets, campaigns, exposures and products by their own timestamps, customers created
+        before it (or, when their creation time is unknown, whose first order is before it).
+        ``future`` holds the rows at or after the cutoff, plus every customer they mention.
+        Products with no timestamp are catalogue data and appear in both.
+        """
+        at = to_utc_datetime(cutoff)
+        before, after = pl.col("created_at") < at, pl.col("created_at") >= at
+        hist_orders, fut_orders = self.orders.filter(before), self.orders.filter(after)
+        hist_lines = self.order_lines.join(
+            hist_orders.select("order_id"), on="order_id", how="semi"
+        )
+        fut_lines = self.order_lines.join(fut_orders.select("order_id"), on="order_id", how="semi")
+        first_order = self.orders.group_by("customer_id").agg(
+            pl.col("created_at").min().alias("_first")
+        )
+        customers = self.customers.join(first_order, on="customer_id", how="left")
+        in_history = (pl.col("created_at") < at) | (
+            pl.col("created_at").is_null() & (pl.col("_first").is_null() | (pl.col("_first") < at))
+        )
+        hist_customers = customers.filter(in_history).drop("_first")
+        future_ids = pl.concat(
+            [
+                fut_orders.get_column("customer_id"),
+                self.tickets.filter(after).get_column("customer_id"),
+                self.campaign_exposures.filter(pl.col("exposed_at") >= at).get_column(
+                    "customer_id"
+                ),
+            ]
+        ).drop_nulls()
+        fut_customers = customers.filter(
+            ~in_history | pl.col("customer_id").is_in(future_ids.implode())
+        ).drop("_first")
+        products_known = pl.col("created_at").is_null()
+
+        def keep(table: str, history: bool) -> pl.DataFrame:
+            frame: pl.DataFrame = getattr(self, table)
+            column = SCHEMA[table].time_column
+            assert column is not None
+            return frame.filter(pl.col(column) < at if history else pl.col(column) >= at)
+
+        history = EcomStore(
+            hist_customers,
+            self.products.filter(products_known | before),
+            hist_orders,
+            hist_lines,
+            keep("tickets", True),
+            keep("campaigns", True),
+            keep("campaign_exposures", True),
+            source=self.source,
+            check_integrity=False,
+        )
+        future = EcomStore(
+            fut_customers,
+            self.products.filter(products_known | after),
+            fut_orders,
+            fut_lines,
+            keep("tickets", False),
+            keep("campaigns", False),
+            keep("campaign_exposures", False),
+            source=self.source,
+            check_integrity=False,
+        )
+        return history, future
+
+    # ------------------------------------------------------------------ checks
+    def _check_integrity(self) -> tuple[IntegrityIssue, ...]:
+        issues = []
+        for spec in SCHEMA.values():
+            frame: pl.DataFrame = getattr(self, spec.name)
+            for column, target in spec.references.items():
+                ref_table, ref_column = target.split(".")
+                reference: pl.DataFrame = getattr(self, ref_table)
+                if frame.height == 0 or (reference.height == 0 and ref_table != "orders"):
+                    continue  # an absent optional table is not an integrity problem
+                values = frame.get_column(column).drop_nulls()
+                missing = values.filter(~values.is_in(reference.get_column(ref_column).implode()))
+                if len(missing):
+                    issues.append(
+                        IntegrityIssue(
+                            table=spec.name,
+                            column=column,
+                            references=target,
+                            count=len(missing),
+                            examples=tuple(
+                                str(v) for v in missing.unique(maintain_order=True).head(3)
+                            ),
+                        )
+                    )
+        return tuple(issues)
+
+    def equals(self, other: EcomStore) -> bool:
+        """True when every table holds the same rows and columns (order-sensitive)."""
+        return all(
+            a.equals(b) for a, b in zip(self.tables.values(), other.tables.values(), strict=True)
+        )
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{k}={v:,}" for k, v in self.summary().items() if v)
+        return f"EcomStore({counts or 'empty'}{', source=' + repr(self.source) if self.source else ''})"
+
+
+def store_from_frames(frames: Mapping[str, Any], **kwargs: Any) -> EcomStore:
+    """Build an :class:`EcomStore` from a mapping of table name to frame."""
+    unknown = set(frames) - set(TABLES)
+    if unknown:
+        raise SchemaError(f"Unknown table(s) {sorted(unknown)}; tables are {list(TABLES)}")
+    return EcomStore(**frames, **kwargs)

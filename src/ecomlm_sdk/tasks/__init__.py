@@ -1,0 +1,10 @@
+"""Built-in tasks. Each is registered by the SDK's own plugin and resolved by name."""
+
+from __future__ import annotations
+
+from ecomlm_sdk.tasks.base import EvaluationReport, Task, TaskOptions
+
+__all__ = ["BUILTIN_TASKS", "EvaluationReport", "Task", "TaskOptions"]
+
+#: Task classes the SDK registers through ``register_tasks``.
+BUILTIN_TASKS: tuple[type[Task], ...] = ()
