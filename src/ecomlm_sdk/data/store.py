@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ecomlm_sdk.data.report import LoadReport, empty_rejects
 from ecomlm_sdk.data.schema import SCHEMA, TABLES, UTC_DATETIME, TableSchema
+from ecomlm_sdk.data.timestamps import parse_utc_timestamps
 from ecomlm_sdk.errors import SchemaError
 
 __all__ = ["EcomStore", "IntegrityIssue", "IntegrityWarning", "to_utc_datetime"]
@@ -75,8 +76,11 @@ def _coerce_column(table: str, name: str, series: pl.Series, dtype: pl.DataType)
         if series.dtype == pl.Date():
             return series.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
         if series.dtype in (pl.String(), pl.Null()):
-            parsed = series.cast(pl.String()).str.to_datetime(
-                time_unit="us", time_zone="UTC", strict=False
+            parsed = (
+                pl.DataFrame({"t": series.cast(pl.String())})
+                .select(parse_utc_timestamps(pl.col("t").str.strip_chars()))
+                .to_series()
+                .alias(series.name)
             )
             if parsed.null_count() != series.null_count():
                 raise SchemaError(
