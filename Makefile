@@ -10,7 +10,7 @@ export HF_HUB_DISABLE_TELEMETRY := 1
 export TOKENIZERS_PARALLELISM := false
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: install demo test lint typecheck pytest docs bench clean
+.PHONY: install demo test lint typecheck pytest docs bench clean browser
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -38,7 +38,16 @@ pytest: install
 docs: install
 	$(BIN)/mkdocs build --strict --quiet --site-dir site
 
-test: lint typecheck pytest docs
+# The report's browser test needs Chromium: install Debian's package where we can (root),
+# otherwise that one test skips and says why.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	      || echo "Chromium could not be installed: the report's browser test will skip"; \
+	  else echo "Chromium not found and not root: the report's browser test will skip"; fi; }
+
+test: browser lint typecheck pytest docs
 
 bench: install
 	$(BIN)/python benchmarks/run_all.py
