@@ -44,25 +44,32 @@ def _chromium() -> str | None:
 def render_in_browser() -> Callable[[Path], PageCheck]:
     executable = _chromium()
     if executable is None:
-        pytest.skip("no Chromium on this machine (make test installs the Debian package where it can)")
+        pytest.skip(
+            "no Chromium on this machine (make test installs the Debian package where it can)"
+        )
     sync_api = pytest.importorskip("playwright.sync_api")
 
     def render(path: Path) -> PageCheck:
         errors: list[str] = []
         external: list[str] = []
         with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_FLAGS)
+            browser = p.chromium.launch(
+                executable_path=executable, headless=True, args=CHROMIUM_FLAGS
+            )
             try:
                 page = browser.new_page()
                 page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
                 page.on("pageerror", lambda e: errors.append(str(e)))
                 page.on(
                     "request",
-                    lambda r: external.append(r.url) if not r.url.startswith(("data:", "file:")) else None,
+                    lambda r: (
+                        external.append(r.url) if not r.url.startswith(("data:", "file:")) else None
+                    ),
                 )
                 page.goto(path.resolve().as_uri(), wait_until="load")
                 broken = page.eval_on_selector_all(
-                    "img", "els => els.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.alt)"
+                    "img",
+                    "els => els.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.alt)",
                 )
                 count = page.eval_on_selector_all("img", "els => els.length")
                 return PageCheck(

@@ -9,10 +9,10 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import polars as pl  # noqa: E402
+import matplotlib.pyplot as plt
+import polars as pl
 
-from ecomlm_sdk.report import HtmlReport  # noqa: E402
+from ecomlm_sdk.report import HtmlReport
 
 
 def _png() -> bytes:
@@ -43,7 +43,9 @@ def test_report_is_self_contained_and_escaped(tmp_path: Path) -> None:
     assert "3,362" in text and "0.751" in text
 
 
-def test_report_renders_in_chromium(tmp_path: Path, render_in_browser: Callable[[Path], object]) -> None:
+def test_report_renders_in_chromium(
+    tmp_path: Path, render_in_browser: Callable[[Path], object]
+) -> None:
     check = render_in_browser(_report().write(tmp_path / "report.html"))
     assert check.title == "Shop <report>"  # type: ignore[attr-defined]
     assert check.images == 1 and check.broken_images == []  # type: ignore[attr-defined]
