@@ -158,7 +158,7 @@ class FakeEmbedder(Embedder):
 
 # --------------------------------------------------------------------------------- fixture store
 def _ts(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text).replace(tzinfo=dt.timezone.utc)
+    return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
 
 
 def fixture_store() -> EcomStore:

@@ -13,7 +13,7 @@ from polars.testing import assert_frame_equal
 from ecomlm_sdk import EcomStore, SchemaError, testing
 from ecomlm_sdk.data.store import IntegrityWarning, to_utc_datetime
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def test_missing_required_column_names_table_missing_and_present() -> None:

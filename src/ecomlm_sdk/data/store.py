@@ -52,8 +52,8 @@ def to_utc_datetime(value: Cutoff) -> dt.datetime:
     if not isinstance(value, dt.datetime):
         value = dt.datetime(value.year, value.month, value.day)
     if value.tzinfo is None:
-        return value.replace(tzinfo=dt.timezone.utc)
-    return value.astimezone(dt.timezone.utc)
+        return value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)
 
 
 def _first_bad(original: pl.Series, cast: pl.Series) -> str:

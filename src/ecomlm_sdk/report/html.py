@@ -112,7 +112,7 @@ class HtmlReport:
         body = "".join(
             f"<section><h2>{html.escape(s.title)}</h2>{''.join(s.parts)}</section>" for s in self.sections
         )
-        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
         return (
             "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
