@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from ecomlm_sdk.tasks.base import EvaluationReport, Task, TaskOptions
+from ecomlm_sdk.tasks.support import SupportTask
 
 __all__ = ["BUILTIN_TASKS", "EvaluationReport", "Task", "TaskOptions"]
 
 #: Task classes the SDK registers through ``register_tasks``.
-BUILTIN_TASKS: tuple[type[Task], ...] = ()
+BUILTIN_TASKS: tuple[type[Task], ...] = (SupportTask,)

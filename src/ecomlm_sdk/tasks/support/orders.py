@@ -1,0 +1,253 @@
+"""Order questions answered from the store: status, cancellation, changes, invoices, refunds.
+
+An order's details are told only to the customer who placed it. A message naming an order the
+asker does not own, an order that does not exist, or any order when the asker is not signed in,
+gets the same refusal, so an order number alone reveals nothing (not even that it exists).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Final, Literal
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict
+
+from ecomlm_sdk.data.store import EcomStore
+
+__all__ = [
+    "ORDER_INTENTS",
+    "REFUSAL",
+    "SIGN_IN",
+    "OrderAnswer",
+    "OrderDesk",
+    "extract_order_refs",
+]
+
+#: Intents whose answer depends on one order's data.
+ORDER_INTENTS: Final = frozenset(
+    {
+        "track_order",
+        "cancel_order",
+        "change_order",
+        "delivery_period",
+        "change_shipping_address",
+        "check_invoice",
+        "get_invoice",
+        "get_refund",
+        "track_refund",
+    }
+)
+#: Intents for which "my order" without a number means the customer's latest order.
+LATEST_ORDER_INTENTS: Final = frozenset({"track_order", "cancel_order", "delivery_period"})
+
+REFUSAL: Final = (
+    "I can't find that order on your account. Please check the order number, and make sure you "
+    "are signed in with the account that placed it."
+)
+SIGN_IN: Final = (
+    "Please sign in with the account that placed the order, and I'll look it up for you. For "
+    "your security I can't discuss an order with someone who isn't signed in."
+)
+
+_HASH_REF: Final = re.compile(r"#\s*([A-Za-z]?\d{3,})\b")
+_WORD_REF: Final = re.compile(
+    r"\b(?:order|purchase|invoice|parcel|package|delivery)s?\b"
+    r"(?:\s+(?:number|no\.?|nr\.?|id|ref(?:erence)?))?\s*[:#]?\s*([A-Za-z]?\d{3,})\b",
+    re.IGNORECASE,
+)
+_BARE_REF: Final = re.compile(r"(?<![\w#.,])(\d{4,})(?![\w.,]\d)")
+_YEAR: Final = re.compile(r"(?:19|20)\d\d")
+_CURRENCY: Final = {"GBP": "£", "EUR": "€", "USD": "$"}
+
+
+def extract_order_refs(text: str) -> list[str]:
+    """Order references in ``text``, most explicit first, without duplicates.
+
+    ``#536365`` and ``order 536365`` (also ``purchase``, ``invoice``, ``no.``, ``number``) come
+    first, then bare runs of four or more digits, except years (``1900`` to ``2099``), which are
+    far more often dates than order numbers. References are returned as written, without ``#``.
+    """
+    found: list[str] = []
+    for pattern in (_HASH_REF, _WORD_REF, _BARE_REF):
+        for match in pattern.finditer(text):
+            ref = match.group(1)
+            if pattern is _BARE_REF and _YEAR.fullmatch(ref):
+                continue
+            if ref not in found:
+                found.append(ref)
+    return found
+
+
+class OrderAnswer(BaseModel):
+    """What the order desk says about one order question.
+
+    Attributes:
+        text: The reply.
+        order_id: The order discussed (``None`` when refused or none found).
+        outcome: ``"answered"`` (details given), ``"refused"`` (not the asker's order, or unknown),
+            ``"sign_in"`` (asker unknown), ``"no_orders"`` (the asker has none) or ``"handoff"``
+            (a person must act, e.g. change an order).
+        action: An action for the shop's systems to carry out, e.g. ``"cancel_order"``.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    order_id: str | None = None
+    outcome: Literal["answered", "refused", "sign_in", "no_orders", "handoff"]
+    action: str | None = None
+
+
+class OrderDesk:
+    """Looks orders up in a store and answers questions about them, owners only."""
+
+    def __init__(self, store: EcomStore) -> None:
+        quantities = (
+            store.order_lines.filter(pl.col("quantity") > 0)
+            .group_by("order_id")
+            .agg(pl.col("quantity").sum().alias("_items"))
+        )
+        self._orders = store.orders.join(quantities, on="order_id", how="left")
+        self._ids = set(self._orders.get_column("order_id").to_list())
+
+    def resolve(self, ref: str) -> str | None:
+        """The store's order id for a reference (``"536365"`` -> ``"#536365"``), or ``None``."""
+        bare = ref.lstrip("#").strip()
+        for candidate in (ref, f"#{bare}", bare, bare.lstrip("0"), f"#{bare.lstrip('0')}"):
+            if candidate in self._ids:
+                return candidate
+        return None
+
+    def latest_order(self, customer_id: str) -> str | None:
+        """The most recent order of ``customer_id``, or ``None`` when they have none."""
+        mine = self._orders.filter(pl.col("customer_id") == customer_id)
+        if mine.height == 0:
+            return None
+        return str(mine.sort("created_at").get_column("order_id")[-1])
+
+    def answer(self, intent: str, refs: list[str], customer_id: str | None) -> OrderAnswer | None:
+        """Answer an order question, or ``None`` when the store has nothing to add.
+
+        Args:
+            intent: The message's intent; only :data:`ORDER_INTENTS` are answered.
+            refs: Order references found in the message (see :func:`extract_order_refs`).
+            customer_id: The signed-in customer, or ``None``.
+        """
+        if intent not in ORDER_INTENTS:
+            return None
+        if refs and customer_id is None:
+            return OrderAnswer(text=SIGN_IN, outcome="sign_in")
+        if customer_id is None:
+            return None  # no order named, nobody signed in: the FAQ answer explains what to do
+        order_id: str | None = None
+        for ref in refs:
+            resolved = self.resolve(ref)
+            if resolved is not None:
+                order_id = resolved
+                break
+        if refs and (order_id is None or self._owner(order_id) != customer_id):
+            return OrderAnswer(text=REFUSAL, outcome="refused")
+        if order_id is None:
+            if intent not in LATEST_ORDER_INTENTS:
+                return None
+            order_id = self.latest_order(customer_id)
+            if order_id is None:
+                return OrderAnswer(
+                    text="I can't find any orders on your account yet.", outcome="no_orders"
+                )
+        return self._about(intent, order_id)
+
+    # ------------------------------------------------------------------ internals
+    def _owner(self, order_id: str) -> str | None:
+        row = self._orders.filter(pl.col("order_id") == order_id)
+        value = row.get_column("customer_id")[0]
+        return None if value is None else str(value)
+
+    def _about(self, intent: str, order_id: str) -> OrderAnswer:
+        row = self._orders.filter(pl.col("order_id") == order_id).row(0, named=True)
+        placed = _date(row["created_at"])
+        items = row["_items"] or 0
+        amount = _money(row["total"], row["currency"])
+        summary = f"Order {order_id}, placed on {placed}"
+        if items:
+            summary += (
+                f" ({items} item{'s' if items != 1 else ''}{', ' + amount if amount else ''})"
+            )
+        status = (row["fulfillment_status"] or "unfulfilled").lower()
+        cancelled = bool(row["is_cancelled"])
+        if cancelled:
+            when = f" on {_date(row['cancelled_at'])}" if row["cancelled_at"] else ""
+            state = f"{summary}, was cancelled{when}."
+        elif status == "fulfilled":
+            state = f"{summary}, has been dispatched."
+        elif status in {"partial", "partially_fulfilled"}:
+            state = f"{summary}, has been partly dispatched; the rest follows when it is ready."
+        elif status in {"unfulfilled", "pending", "open", "scheduled", "on_hold"}:
+            state = f"{summary}, is being prepared and has not been dispatched yet."
+        else:
+            state = f"{summary}, has fulfilment status '{status}'."
+        dispatched = status in {"fulfilled", "partial", "partially_fulfilled"}
+
+        if intent == "cancel_order":
+            if cancelled:
+                return OrderAnswer(text=state, order_id=order_id, outcome="answered")
+            if dispatched:
+                return OrderAnswer(
+                    text=f"{state} It can no longer be cancelled, but you can return it for a "
+                    "refund within 30 days of delivery.",
+                    order_id=order_id,
+                    outcome="answered",
+                )
+            return OrderAnswer(
+                text=f"{state} I've asked for it to be cancelled; you'll get a confirmation "
+                "email once it is done.",
+                order_id=order_id,
+                outcome="answered",
+                action="cancel_order",
+            )
+        if intent in {"change_order", "change_shipping_address"}:
+            if cancelled or dispatched:
+                return OrderAnswer(
+                    text=f"{state} It can no longer be changed.",
+                    order_id=order_id,
+                    outcome="answered",
+                )
+            return OrderAnswer(
+                text=f"{state} It can still be changed: I'm passing you to a colleague who "
+                "will make the change with you.",
+                order_id=order_id,
+                outcome="handoff",
+                action=intent,
+            )
+        if intent in {"check_invoice", "get_invoice"}:
+            return OrderAnswer(
+                text=f"{state} Its invoice is in your order history: open the order and "
+                "choose Download invoice.",
+                order_id=order_id,
+                outcome="answered",
+            )
+        if intent in {"get_refund", "track_refund"}:
+            refunded = row["refunded_amount"] or 0.0
+            if refunded > 0:
+                extra = f" {_money(refunded, row['currency'])} has been refunded on it."
+            else:
+                extra = " No refund has been issued on it yet."
+            return OrderAnswer(text=state + extra, order_id=order_id, outcome="answered")
+        return OrderAnswer(text=state, order_id=order_id, outcome="answered")
+
+
+def _date(value: dt.datetime | None) -> str:
+    if value is None:
+        return "an unknown date"
+    return f"{value.day} {value.strftime('%B %Y')}"
+
+
+def _money(value: float | None, currency: str | None) -> str:
+    if value is None:
+        return ""
+    symbol = _CURRENCY.get((currency or "").upper())
+    if symbol:
+        return f"{symbol}{value:,.2f}"
+    return f"{value:,.2f} {currency}" if currency else f"{value:,.2f}"

@@ -1,0 +1,131 @@
+"""Options of the ``support`` task and the reply it gives to each message."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ecomlm_sdk.tasks.base import TaskOptions
+
+__all__ = ["HANDOFF_TEXT", "HandoffReason", "SupportOptions", "SupportReply"]
+
+HANDOFF_TEXT = "I'm passing your message to a colleague, who will get back to you shortly."
+
+HandoffReason = Literal[
+    "requested",  # the intent is one of ``handoff_intents`` (e.g. asked for a person)
+    "low_confidence",  # top intent probability under ``min_confidence``
+    "ambiguous",  # top two intents closer than ``min_margin``
+    "no_answer",  # no knowledge-base entry is similar enough
+    "needs_person",  # the order can be changed, but a person must do it
+    "no_store",  # an order question, but the task has no store to look in
+]
+
+
+class SupportOptions(TaskOptions):
+    """Options of the ``support`` task. The hand-off defaults are documented in the guide."""
+
+    classifier: str = Field(
+        default="bert-classifier", description="Registered intent classifier (a TextClassifier)."
+    )
+    classifier_options: dict[str, Any] = Field(
+        default_factory=dict, description="Options passed to load_model for the classifier."
+    )
+    classifier_fit_options: dict[str, Any] | None = Field(
+        default=None,
+        description="Keyword arguments for the classifier's fit(); None: its fast mode "
+        "(mode='head' for bert-classifier, nothing for other classifiers).",
+    )
+    embedder: str = Field(
+        default="minilm-embedder", description="Registered embedder for FAQ retrieval."
+    )
+    embedder_options: dict[str, Any] = Field(
+        default_factory=dict, description="Options passed to load_model for the embedder."
+    )
+    generator: str | None = Field(
+        default=None,
+        description="Registered generator that rewords answers (e.g. 'gpt2'); None: no rewording.",
+    )
+    generator_options: dict[str, Any] = Field(
+        default_factory=dict, description="Options passed to load_model for the generator."
+    )
+    examples_per_intent: int | None = Field(
+        default=60,
+        ge=1,
+        description="Bitext utterances per intent used by fit() (fast default); None: all.",
+    )
+    use_store_tickets: bool = Field(
+        default=True, description="Also train on the store's tickets that have an intent label."
+    )
+    min_confidence: float = Field(
+        default=0.5, ge=0, le=1, description="Hand off when the top intent's probability is lower."
+    )
+    min_margin: float = Field(
+        default=0.1,
+        ge=0,
+        le=1,
+        description="Hand off when the top two intents' probabilities are closer than this.",
+    )
+    min_similarity: float = Field(
+        default=0.2,
+        ge=-1,
+        le=1,
+        description="Hand off when the best FAQ entry's cosine similarity is lower.",
+    )
+    handoff_intents: tuple[str, ...] = Field(
+        default=("contact_human_agent", "complaint"),
+        description="Intents always passed to a person.",
+    )
+    knowledge_base: str | None = Field(
+        default=None, description="Path of a FAQ JSON file; None: the bundled one."
+    )
+    shop_name: str = Field(default="our shop", description="Fills {shop} in FAQ answers.")
+    contact: str = Field(
+        default="our customer service team", description="Fills {contact} in FAQ answers."
+    )
+    cost_per_ticket: float = Field(
+        default=6.0,
+        ge=0,
+        description="Cost of one ticket handled by a person, for evaluate()'s money_saved.",
+    )
+    test_size: float = Field(
+        default=0.2, gt=0, lt=1, description="Share of Bitext held out by evaluate()."
+    )
+    seed: int = Field(default=0, description="Seed of the subset and of the held-out split.")
+
+
+class SupportReply(BaseModel):
+    """The support task's answer to one message.
+
+    Attributes:
+        intent: The predicted intent.
+        confidence: Its probability.
+        margin: Its probability minus the runner-up's.
+        alternatives: The three most likely intents and their probabilities.
+        text: The reply to send.
+        handoff: True when a person should take over (``text`` then says so).
+        reason: Why it was handed off (see :data:`HandoffReason`), else ``None``.
+        source: Where the text came from: ``"order"`` (the store), ``"faq"`` (the knowledge
+            base) or ``"handoff"``.
+        order_id: The order discussed, when the store answered.
+        action: An action for the shop's systems (``"cancel_order"``, ...), else ``None``.
+        faq_id: The knowledge-base entry used, when ``source == "faq"``.
+        similarity: Cosine similarity of that entry to the message.
+        reworded: True when a generator reworded the answer and the rewording was grounded.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    intent: str
+    confidence: float
+    margin: float
+    alternatives: dict[str, float]
+    text: str
+    handoff: bool
+    reason: HandoffReason | None = None
+    source: Literal["order", "faq", "handoff"]
+    order_id: str | None = None
+    action: str | None = None
+    faq_id: str | None = None
+    similarity: float | None = None
+    reworded: bool = False

@@ -1,0 +1,345 @@
+"""The ``support`` task: a customer message in, an intent, an answer and a decision out."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import polars as pl
+
+from ecomlm_sdk.data.store import Cutoff, EcomStore
+from ecomlm_sdk.errors import ModelError, NotFittedError, TaskError
+from ecomlm_sdk.models.base import Embedder, TextClassifier, TextGenerator
+from ecomlm_sdk.plugins import get_registry
+from ecomlm_sdk.privacy import install_log_redaction, redact
+from ecomlm_sdk.progress import progress
+from ecomlm_sdk.tasks.base import EvaluationReport, Task
+from ecomlm_sdk.tasks.support.data import (
+    bitext_intents,
+    cap_per_intent,
+    knowledge_base_path,
+    stratified_split,
+)
+from ecomlm_sdk.tasks.support.evaluation import evaluate_replies
+from ecomlm_sdk.tasks.support.grounding import reword
+from ecomlm_sdk.tasks.support.knowledge import KnowledgeBase
+from ecomlm_sdk.tasks.support.orders import ORDER_INTENTS, OrderDesk, extract_order_refs
+from ecomlm_sdk.tasks.support.reply import (
+    HANDOFF_TEXT,
+    HandoffReason,
+    SupportOptions,
+    SupportReply,
+)
+
+__all__ = ["SupportTask"]
+
+logger = logging.getLogger("ecomlm_sdk.tasks.support")
+install_log_redaction(logger)
+
+_STATE_FILE = "support_state.json"
+_KB_FILE = "knowledge_base.json"
+_CLASSIFIER_DIR = "classifier"
+#: Fit arguments used when ``classifier_fit_options`` is None, per classifier name.
+FAST_FIT: dict[str, dict[str, Any]] = {"bert-classifier": {"mode": "head"}}
+
+
+class SupportTask(Task):
+    """Answers customer messages: intent, then an answer from the store or the FAQ, or a person.
+
+    Example:
+        ```py
+        support = ecomlm_sdk.task("support").fit(store)
+        reply = support.answer("Where is my order #536365?", customer_id="17850")
+        reply.intent, reply.confidence, reply.text, reply.handoff
+        ```
+    """
+
+    name: ClassVar[str] = "support"
+    Options: ClassVar[type[SupportOptions]] = SupportOptions  # type: ignore[assignment]
+    options: SupportOptions
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.classifier: TextClassifier | None = None
+        self.embedder: Embedder | None = None
+        self.generator: TextGenerator | None = None
+        self.knowledge_base: KnowledgeBase | None = None
+        self._desk: OrderDesk | None = None
+        #: How many examples the classifier was trained on, and how long it took.
+        self.fit_summary: dict[str, float] = {}
+
+    # ------------------------------------------------------------------ public API
+    def answer(
+        self, message: str, customer_id: str | None = None, *, store: EcomStore | None = None
+    ) -> SupportReply:
+        """Answer one customer message.
+
+        Args:
+            message: What the customer wrote.
+            customer_id: The signed-in customer, or ``None``; order details are given only to
+                the order's own customer.
+            store: Store to look orders up in (default: the one given to :meth:`fit`).
+        """
+        return self.answer_many([message], [customer_id], store=store)[0]
+
+    def answer_many(
+        self,
+        messages: Sequence[str],
+        customer_ids: Sequence[str | None] | None = None,
+        *,
+        store: EcomStore | None = None,
+    ) -> list[SupportReply]:
+        """Answer many messages at once (batched classification and retrieval)."""
+        classifier, embedder, kb = self._fitted_parts()
+        ids = list(customer_ids) if customer_ids is not None else [None] * len(messages)
+        if len(ids) != len(messages):
+            raise TaskError(f"answer_many got {len(messages)} messages but {len(ids)} customer ids")
+        desk = OrderDesk(store) if store is not None else self._desk
+        texts = [str(m) for m in messages]
+        # The models see redacted text too: personal data never reaches a model or a log.
+        cleaned = [redact(t) for t in texts]
+        probabilities = classifier.predict_proba(cleaned) if cleaned else np.zeros((0, 0))
+        queries = embedder.embed(cleaned)
+        replies = []
+        for i in progress(range(len(texts)), desc="answering", quiet=self.options.quiet):
+            reply = self._decide(
+                texts[i], cleaned[i], probabilities[i], queries[i], ids[i], classifier, kb, desk
+            )
+            logger.info(
+                "support: intent=%s confidence=%.3f handoff=%s reason=%s source=%s",
+                reply.intent,
+                reply.confidence,
+                reply.handoff,
+                reply.reason,
+                reply.source,
+            )
+            replies.append(reply)
+        return replies
+
+    # ------------------------------------------------------------------ Task stages
+    def _fit(self, store: EcomStore) -> None:
+        frame = cap_per_intent(
+            bitext_intents(), self.options.examples_per_intent, seed=self.options.seed
+        )
+        self._train(self._with_store_tickets(frame, store), store)
+
+    def _predict(self, store: EcomStore) -> pl.DataFrame:
+        tickets = store.tickets
+        replies = self.answer_many(
+            tickets.get_column("body").to_list(),
+            tickets.get_column("customer_id").to_list(),
+            store=store,
+        )
+        return pl.DataFrame(
+            {
+                "ticket_id": tickets.get_column("ticket_id"),
+                "intent": [r.intent for r in replies],
+                "confidence": [r.confidence for r in replies],
+                "handoff": [r.handoff for r in replies],
+                "reason": [r.reason for r in replies],
+                "source": [r.source for r in replies],
+                "order_id": [r.order_id for r in replies],
+                "action": [r.action for r in replies],
+                "text": [r.text for r in replies],
+            },
+            schema={
+                "ticket_id": pl.String,
+                "intent": pl.String,
+                "confidence": pl.Float64,
+                "handoff": pl.Boolean,
+                "reason": pl.String,
+                "source": pl.String,
+                "order_id": pl.String,
+                "action": pl.String,
+                "text": pl.String,
+            },
+        )
+
+    def _evaluate(self, store: EcomStore, cutoff: Cutoff | None, **kwargs: Any) -> EvaluationReport:
+        unknown = set(kwargs) - {"cost_per_ticket"}
+        if unknown:
+            raise TaskError(
+                f"support.evaluate() got unknown argument(s) {sorted(unknown)}; it takes "
+                "store, cutoff and cost_per_ticket"
+            )
+        cost = float(kwargs.get("cost_per_ticket", self.options.cost_per_ticket))
+        train, test = stratified_split(
+            bitext_intents(), test_size=self.options.test_size, seed=self.options.seed
+        )
+        history = store.split(cutoff)[0] if cutoff is not None else store
+        trainee = type(self)(**self.options.model_dump())
+        train = cap_per_intent(train, self.options.examples_per_intent, seed=self.options.seed)
+        trainee._train(trainee._with_store_tickets(train, history), history)
+        tested = test.select("text", "intent")
+        if cutoff is not None:
+            future = store.split(cutoff)[1].tickets.filter(pl.col("intent").is_not_null())
+            tested = pl.concat([tested, future.select(pl.col("body").alias("text"), "intent")])
+        started = time.perf_counter()
+        replies = trainee.answer_many(tested.get_column("text").to_list(), store=history)
+        answer_seconds = time.perf_counter() - started
+        return evaluate_replies(
+            replies,
+            texts=tested.get_column("text").to_list(),
+            truth=tested.get_column("intent").to_list(),
+            train=train,
+            cost_per_ticket=cost,
+            cutoff=cutoff,
+            extra={
+                "fit_seconds": trainee.fit_summary["fit_seconds"],
+                "train_examples": trainee.fit_summary["train_examples"],
+                "answer_seconds": answer_seconds,
+            },
+            options=self.options,
+        )
+
+    def _save(self, folder: Path) -> None:
+        classifier, _, kb = self._fitted_parts()
+        try:
+            classifier.save(folder / _CLASSIFIER_DIR)
+        except ModelError as exc:
+            raise TaskError(
+                f"Cannot save task 'support': classifier {self.options.classifier!r} cannot be "
+                f"saved ({exc}); use a classifier plugin that implements save()/load()"
+            ) from exc
+        kb.to_json(folder / _KB_FILE)
+        (folder / _STATE_FILE).write_text(json.dumps({"fit_summary": self.fit_summary}, indent=2))
+
+    def _load(self, folder: Path) -> None:
+        cls = get_registry().get("model", self.options.classifier).component
+        classifier = cls.load(folder / _CLASSIFIER_DIR, **self.options.classifier_options)
+        if not isinstance(classifier, TextClassifier):
+            raise TaskError(f"{self.options.classifier!r} did not load a TextClassifier")
+        self.classifier = classifier
+        self.knowledge_base = KnowledgeBase.from_json(folder / _KB_FILE)
+        self.embedder = self._model(self.options.embedder, self.options.embedder_options, Embedder)
+        self.knowledge_base.index(self.embedder)
+        state = json.loads((folder / _STATE_FILE).read_text())
+        self.fit_summary = {k: float(v) for k, v in state.get("fit_summary", {}).items()}
+
+    # ------------------------------------------------------------------ internals
+    def _with_store_tickets(self, frame: pl.DataFrame, store: EcomStore) -> pl.DataFrame:
+        if not self.options.use_store_tickets:
+            return frame.select("text", "intent")
+        labelled = store.tickets.filter(
+            pl.col("intent").is_not_null() & pl.col("body").is_not_null()
+        )
+        extra = labelled.select(
+            pl.col("body").map_elements(redact, return_dtype=pl.String).alias("text"), "intent"
+        )
+        return pl.concat([frame.select("text", "intent"), extra])
+
+    def _train(self, frame: pl.DataFrame, store: EcomStore) -> None:
+        started = time.perf_counter()
+        classifier = self._model(
+            self.options.classifier, self.options.classifier_options, TextClassifier
+        )
+        fit_options = self.options.classifier_fit_options
+        if fit_options is None:
+            fit_options = FAST_FIT.get(self.options.classifier, {})
+        texts = [redact(t) for t in frame.get_column("text").to_list()]
+        classifier.fit(texts, frame.get_column("intent").to_list(), **fit_options)
+        self.classifier = classifier
+        self.embedder = self._model(self.options.embedder, self.options.embedder_options, Embedder)
+        path = self.options.knowledge_base or knowledge_base_path()
+        self.knowledge_base = KnowledgeBase.from_json(path)
+        self.knowledge_base.index(self.embedder)
+        self._desk = OrderDesk(store)
+        self.fit_summary = {
+            "train_examples": float(frame.height),
+            "fit_seconds": time.perf_counter() - started,
+        }
+
+    def _model(self, name: str, options: dict[str, Any], base: type[Any]) -> Any:
+        # Resolved through the registry by name (as ecomlm_sdk.load_model does), so a plugin
+        # can swap the model; api is not imported here because it imports this package.
+        model = get_registry().get("model", name).component(**options)
+        if not isinstance(model, base):
+            raise TaskError(
+                f"Task 'support' needs a {base.__name__} for {name!r}, but that name is a "
+                f"{type(model).__name__}; pick a model registered as a {base.__name__}"
+            )
+        return model
+
+    def _fitted_parts(self) -> tuple[TextClassifier, Embedder, KnowledgeBase]:
+        if self.classifier is None or self.embedder is None or self.knowledge_base is None:
+            raise NotFittedError("Task 'support' is not fitted: call fit(store) or load() first")
+        return self.classifier, self.embedder, self.knowledge_base
+
+    def _decide(
+        self,
+        message: str,
+        cleaned: str,
+        probs: np.ndarray,
+        query: np.ndarray,
+        customer_id: str | None,
+        classifier: TextClassifier,
+        kb: KnowledgeBase,
+        desk: OrderDesk | None,
+    ) -> SupportReply:
+        order = np.argsort(probs)[::-1]
+        intent = classifier.labels[int(order[0])]
+        confidence = float(probs[order[0]])
+        margin = confidence - (float(probs[order[1]]) if len(order) > 1 else 0.0)
+        base: dict[str, Any] = {
+            "intent": intent,
+            "confidence": confidence,
+            "margin": margin,
+            "alternatives": {classifier.labels[int(j)]: float(probs[j]) for j in order[:3]},
+        }
+        opts = self.options
+        reason: HandoffReason | None = None
+        if intent in opts.handoff_intents:
+            reason = "requested"
+        elif confidence < opts.min_confidence:
+            reason = "low_confidence"
+        elif margin < opts.min_margin:
+            reason = "ambiguous"
+        if reason is not None:
+            return SupportReply(
+                **base, text=HANDOFF_TEXT, handoff=True, reason=reason, source="handoff"
+            )
+        if intent in ORDER_INTENTS:
+            refs = extract_order_refs(message)
+            if desk is None and (refs or customer_id is not None):
+                return SupportReply(
+                    **base, text=HANDOFF_TEXT, handoff=True, reason="no_store", source="handoff"
+                )
+            found = desk.answer(intent, refs, customer_id) if desk is not None else None
+            if found is not None:
+                handoff = found.outcome == "handoff"
+                return SupportReply(
+                    **base,
+                    text=found.text,
+                    handoff=handoff,
+                    reason="needs_person" if handoff else None,
+                    source="order",
+                    order_id=found.order_id,
+                    action=found.action,
+                )
+        hit = kb.retrieve(query, intent=intent)
+        if hit.similarity < opts.min_similarity:
+            return SupportReply(
+                **base, text=HANDOFF_TEXT, handoff=True, reason="no_answer", source="handoff"
+            )
+        text = hit.entry.answer.replace("{shop}", opts.shop_name).replace("{contact}", opts.contact)
+        reworded = False
+        if opts.generator is not None:
+            if self.generator is None:
+                self.generator = self._model(opts.generator, opts.generator_options, TextGenerator)
+            better = reword(self.generator, cleaned, text)
+            if better is not None:
+                text, reworded = better, True
+        return SupportReply(
+            **base,
+            text=text,
+            handoff=False,
+            source="faq",
+            faq_id=hit.entry.id,
+            similarity=hit.similarity,
+            reworded=reworded,
+        )
