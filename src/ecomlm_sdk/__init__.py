@@ -12,7 +12,7 @@ The public API is re-exported here::
 from __future__ import annotations
 
 from ecomlm_sdk._version import API_VERSION, __version__
-from ecomlm_sdk.api import load_model, load_store, plugins, roi_metric, task
+from ecomlm_sdk.api import load_model, load_store, plugins, roi_metric, sample_store, task
 from ecomlm_sdk.data.report import FileLoadReport, LoadReport
 from ecomlm_sdk.data.schema import SCHEMA, TABLES
 from ecomlm_sdk.data.source import DataSource, DataSourceOptions
@@ -86,5 +86,6 @@ __all__ = [
     "plugins",
     "resolve_device",
     "roi_metric",
+    "sample_store",
     "task",
 ]

@@ -6,12 +6,13 @@ from typing import Any
 
 from ecomlm_sdk.data.source import DataSource
 from ecomlm_sdk.data.store import EcomStore
+from ecomlm_sdk.datasets import sample_store
 from ecomlm_sdk.models.base import Model
 from ecomlm_sdk.plugins import PluginInfo, get_registry, plugin_report
 from ecomlm_sdk.roi.base import RoiMetric
 from ecomlm_sdk.tasks.base import Task
 
-__all__ = ["load_model", "load_store", "plugins", "roi_metric", "task"]
+__all__ = ["load_model", "load_store", "plugins", "roi_metric", "sample_store", "task"]
 
 
 def load_store(source: str, **options: Any) -> EcomStore:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import warnings
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -357,6 +358,25 @@ class EcomStore:
                         )
                     )
         return tuple(issues)
+
+    def to_shopify_csv(self, folder: str | Path, *, compress: bool = False) -> list[Path]:
+        """Write the store as current Shopify exports (79-column orders, 20-column customers,
+        48-column products) into ``folder``; loading them with ``shopify_csv`` gives it back.
+
+        The writer belongs to the data source registered as ``shopify_csv`` (resolved by name,
+        so the core never imports a plugin).
+
+        Returns:
+            The files written (``.csv``, or ``.csv.gz`` with ``compress=True``).
+
+        Raises:
+            UnknownComponentError: No ``shopify_csv`` data source is registered.
+        """
+        from ecomlm_sdk.plugins import get_registry
+
+        source = get_registry().get("data_source", "shopify_csv").component
+        written: list[Path] = source.write(self, Path(folder), compress=compress)
+        return written
 
     def equals(self, other: EcomStore) -> bool:
         """True when every table holds the same rows and columns (order-sensitive)."""

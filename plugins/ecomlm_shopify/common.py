@@ -1,0 +1,125 @@
+"""What the three loaders share: column checks, reject bookkeeping and the per-file result."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from ecomlm_sdk.data.report import REJECTS_SCHEMA, FileLoadReport, empty_rejects
+from ecomlm_sdk.errors import DataSourceError
+from ecomlm_shopify.reading import ROW, RawFile
+from ecomlm_shopify.values import Check
+
+__all__ = [
+    "BAD_COLUMN",
+    "BAD_REASON",
+    "BAD_VALUE",
+    "FileResult",
+    "email_id",
+    "ensure_columns",
+    "first_failure",
+    "not_blank",
+    "rejects_of",
+]
+
+BAD_COLUMN, BAD_VALUE, BAD_REASON = "_bad_column", "_bad_value", "_bad_reason"
+
+
+@dataclass
+class FileResult:
+    """What one file contributed: canonical frames, rejected rows and its report line."""
+
+    tables: dict[str, pl.DataFrame]
+    rejects: pl.DataFrame
+    report: FileLoadReport
+    extras: list[str] = field(default_factory=list)
+
+
+def ensure_columns(
+    file: RawFile, frame: pl.LazyFrame, wanted: Sequence[str], required: Sequence[str]
+) -> pl.LazyFrame:
+    """Add absent optional columns as nulls; raise naming the absent required ones.
+
+    Raises:
+        DataSourceError: A required column is missing (names file, column and what is there).
+    """
+    missing = [c for c in required if c not in file.header]
+    if missing:
+        raise DataSourceError(
+            f"{file.path}: the {file.kind} export lacks required column(s) {missing}; its "
+            f"columns are {file.header}. Re-export the file from Shopify admin or add the "
+            "column(s) to the header (columns are matched by name, in any order)."
+        )
+    absent = [c for c in wanted if c not in file.header]
+    return frame.with_columns(pl.lit(None, dtype=pl.String()).alias(c) for c in absent)
+
+
+def _email_id(email: str) -> str:
+    return "email-" + hashlib.sha256(email.encode("utf-8")).hexdigest()[:16]
+
+
+def email_id(column: str) -> pl.Expr:
+    """A stable customer id from a (normalized) email: ``email-`` + 16 hex of its SHA-256.
+
+    Used when an export has no ``Customer ID``; it links orders to customers without putting
+    the address itself (PII) into identifiers that end up in logs and warnings.
+    """
+    return pl.col(column).map_elements(_email_id, return_dtype=pl.String(), skip_nulls=True)
+
+
+def not_blank(columns: Sequence[str]) -> pl.Expr:
+    """True for rows with at least one filled cell (blank lines are not rows).
+
+    Only nulls count as empty here (whitespace-only cells make a row count), which keeps the
+    test cheap enough to run over every column of wide files.
+    """
+    return pl.any_horizontal(pl.col(c).is_not_null() for c in columns)
+
+
+def first_failure(checks: Sequence[Check]) -> list[pl.Expr]:
+    """Columns naming the first failed check of each row: column, value and reason (else null)."""
+    column = pl.lit(None, dtype=pl.String())
+    value = pl.lit(None, dtype=pl.String())
+    reason = pl.lit(None, dtype=pl.String())
+    for check in reversed(checks):
+        failed = check.failed()
+        column = pl.when(failed).then(pl.lit(check.column)).otherwise(column)
+        value = pl.when(failed).then(pl.col(check.column)).otherwise(value)
+        reason = pl.when(failed).then(pl.lit(check.reason)).otherwise(reason)
+    return [column.alias(BAD_COLUMN), value.alias(BAD_VALUE), reason.alias(BAD_REASON)]
+
+
+def rejects_of(file: RawFile, table: str, bad: pl.DataFrame, *, strict: bool) -> pl.DataFrame:
+    """The rejects frame for rows of ``bad`` (columns :data:`ROW` and the ``_bad_*`` ones).
+
+    In strict mode the first bad row raises instead.
+
+    Raises:
+        DataSourceError: ``strict`` and there is a bad row (names file, line, column, value, reason).
+    """
+    if bad.height == 0:
+        return empty_rejects()
+    bad = bad.sort(ROW)
+    if strict:
+        first = bad.row(0, named=True)
+        line = file.line_numbers([first[ROW]])[first[ROW]]
+        raise DataSourceError(
+            f"{file.path}, line {line}, column {first[BAD_COLUMN]!r}: value {first[BAD_VALUE]!r}: "
+            f"{first[BAD_REASON]}. Fix the row, or load without strict=True to move bad rows to "
+            "store.rejects."
+        )
+    lines = file.line_numbers(bad.get_column(ROW).to_list())
+    return pl.DataFrame(
+        {
+            "file": [str(file.path)] * bad.height,
+            "table": [table] * bad.height,
+            "line": [lines.get(r) for r in bad.get_column(ROW).to_list()],
+            "column": bad.get_column(BAD_COLUMN),
+            "value": bad.get_column(BAD_VALUE),
+            "reason": bad.get_column(BAD_REASON),
+        },
+        schema=REJECTS_SCHEMA,
+    )

@@ -1,0 +1,177 @@
+"""Products export (legacy ``Handle`` format or 2025+ ``URL handle`` format) -> ``products``.
+
+One row per variant; variant rows repeat the handle with an empty title, and product-level
+fields (title, description, vendor, type, category, tags, status, metafields) are taken from
+the first row of the handle. Rows that carry only an extra image (no SKU, price, option value,
+barcode or quantity) are merged into their product. ``variant_id`` is the SKU, or
+``handle:n`` for the n-th variant when it has none. Metafield columns are kept as extra
+columns named by their language-independent key (``product.metafields.shopify.color-pattern``);
+unknown columns are kept under their own name.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from ecomlm_sdk.data.report import FileLoadReport
+from ecomlm_sdk.errors import DataSourceError
+from ecomlm_shopify.common import (
+    BAD_REASON,
+    FileResult,
+    ensure_columns,
+    first_failure,
+    not_blank,
+    rejects_of,
+)
+from ecomlm_shopify.headers import KNOWN_COLUMNS, NEW_PRODUCT_ALIASES, metafield_key
+from ecomlm_shopify.reading import ROW, RawFile
+from ecomlm_shopify.values import (
+    EXCEL_NUMBER,
+    Check,
+    html_to_text,
+    parse_int,
+    parse_money,
+    parse_tags,
+    raw,
+)
+
+__all__ = ["load_products"]
+
+_PRODUCT_LEVEL = ("Title", "Body (HTML)", "Vendor", "Product Category", "Type", "Tags", "Status")
+_VARIANT = (
+    "Variant SKU",
+    "Variant Price",
+    "Option1 Value",
+    "Variant Barcode",
+    "Variant Inventory Qty",
+)
+_WANTED = (*_PRODUCT_LEVEL, *_VARIANT, "Variant Compare At Price", "Cost per item")
+
+
+def load_products(file: RawFile, *, strict: bool) -> FileResult:
+    """Read one products export (see the module docstring)."""
+    aliases = {
+        new: old
+        for new, old in NEW_PRODUCT_ALIASES.items()
+        if new in file.header and old not in file.header
+    }
+    header = [aliases.get(c, c) for c in file.header]
+    metafields = {c: metafield_key(c) for c in header}
+    renames = {c: key for c, key in metafields.items() if key is not None and key not in header}
+    header = [renames.get(c, c) for c in header]
+    known = KNOWN_COLUMNS["products"]
+    extras = [c for c in header if c not in known and c != ROW]
+    product_extras = [c for c in extras if c.startswith("product.metafields.")]
+    frame = file.frame.rename(aliases).rename(renames)
+    file_for_errors = RawFile(file.path, file.kind, header, frame, file.encoding)
+    frame = ensure_columns(file_for_errors, frame.filter(not_blank(header)), _WANTED, ("Handle",))
+    frame = frame.select(ROW, *(raw(c).alias(c) for c in dict.fromkeys([*header, *_WANTED])))
+    checks = [
+        Check("Handle", pl.col("Handle"), "every row needs the product Handle"),
+        Check(
+            "Variant Price", parse_money(pl.col("Variant Price")), "not an amount such as '12.50'"
+        ),
+        Check(
+            "Variant Compare At Price",
+            parse_money(pl.col("Variant Compare At Price")),
+            "not an amount such as '15.00'",
+        ),
+        Check(
+            "Cost per item", parse_money(pl.col("Cost per item")), "not an amount such as '4.00'"
+        ),
+        Check(
+            "Variant Inventory Qty",
+            parse_int(pl.col("Variant Inventory Qty")),
+            "not a whole number",
+        ),
+    ]
+    handle = pl.col("Handle")
+    df = frame.with_columns(first_failure(checks)).collect()
+    missing_handle = pl.col(BAD_REASON).is_null() & handle.is_null()
+    df = df.with_columns(
+        pl.when(missing_handle)
+        .then(pl.lit("Handle"))
+        .otherwise(pl.col("_bad_column"))
+        .alias("_bad_column"),
+        pl.when(missing_handle)
+        .then(pl.lit("required value is empty"))
+        .otherwise(pl.col(BAD_REASON))
+        .alias(BAD_REASON),
+    )
+    damaged = pl.col("Variant Barcode").str.contains(EXCEL_NUMBER)
+    if strict:
+        df = df.with_columns(
+            pl.when(pl.col(BAD_REASON).is_null() & damaged)
+            .then(pl.lit("Variant Barcode"))
+            .otherwise(pl.col("_bad_column"))
+            .alias("_bad_column"),
+            pl.when(pl.col(BAD_REASON).is_null() & damaged)
+            .then(pl.col("Variant Barcode"))
+            .otherwise(pl.col("_bad_value"))
+            .alias("_bad_value"),
+            pl.when(pl.col(BAD_REASON).is_null() & damaged)
+            .then(pl.lit("barcode was rewritten by Excel in scientific notation (digits lost)"))
+            .otherwise(pl.col(BAD_REASON))
+            .alias(BAD_REASON),
+        )
+    bad = df.filter(pl.col(BAD_REASON).is_not_null())
+    rejects = rejects_of(file, "products", bad, strict=strict)
+    good = df.filter(pl.col(BAD_REASON).is_null()).with_columns(handle.alias("_handle"))
+    warnings = list(file.warnings)
+    flagged = good.filter(damaged.fill_null(False))
+    if flagged.height:
+        rows = flagged.get_column(ROW).head(3).to_list()
+        lines = file.line_numbers(rows)
+        warnings.append(
+            f"{flagged.height} barcode(s) look damaged by Excel (e.g. "
+            f"{flagged.get_column('Variant Barcode')[0]!r} on line {lines[rows[0]]}): the digits "
+            "are lost; kept as written, with barcode_damaged=True. Re-export without opening "
+            "the file in Excel."
+        )
+    first = pl.col(ROW) == pl.col(ROW).min().over("_handle")
+    is_variant = first | pl.any_horizontal(pl.col(c).is_not_null() for c in _VARIANT)
+    variants = good.with_columns(
+        *(pl.col(c).drop_nulls().first().over("_handle").alias(c) for c in _PRODUCT_LEVEL),
+        *(pl.col(c).drop_nulls().first().over("_handle").alias(c) for c in product_extras),
+    ).filter(is_variant)
+    variants = variants.with_columns(
+        pl.col(ROW).rank("ordinal").over("_handle").cast(pl.Int64).alias("_n")
+    )
+    products = variants.sort(ROW).select(
+        pl.col("_handle").alias("product_id"),
+        pl.coalesce(
+            pl.col("Variant SKU"), pl.format("{}:{}", pl.col("_handle"), pl.col("_n"))
+        ).alias("variant_id"),
+        pl.col("Title").alias("title"),
+        html_to_text(pl.col("Body (HTML)")).alias("description"),
+        pl.col("Body (HTML)").alias("description_html"),
+        pl.col("Vendor").alias("vendor"),
+        pl.col("Type").alias("product_type"),
+        pl.col("Product Category").alias("category"),
+        parse_tags(pl.col("Tags")).alias("tags"),
+        pl.col("Variant SKU").alias("sku"),
+        pl.col("Variant Barcode").alias("barcode"),
+        parse_money(pl.col("Variant Price")).alias("price"),
+        parse_money(pl.col("Variant Compare At Price")).alias("compare_at_price"),
+        parse_money(pl.col("Cost per item")).alias("cost"),
+        parse_int(pl.col("Variant Inventory Qty")).alias("inventory_quantity"),
+        pl.col("Status").str.to_lowercase().alias("status"),
+        pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("created_at"),
+        damaged.fill_null(False).alias("barcode_damaged"),
+        *extras,
+    )
+    dupes = products.filter(pl.col("variant_id").is_duplicated())
+    if dupes.height:
+        raise DataSourceError(
+            f"{file.path}: variant {dupes.get_column('variant_id')[0]!r} appears more than once "
+            "(SKUs must be unique across the products export); give each variant its own SKU."
+        )
+    report = FileLoadReport(
+        file=str(file.path),
+        table="products",
+        rows_read=df.height,
+        rows_loaded=good.height,
+        rows_rejected=bad.height,
+        warnings=tuple(warnings),
+    )
+    return FileResult({"products": products}, rejects, report, extras)

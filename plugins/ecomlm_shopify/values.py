@@ -1,0 +1,128 @@
+"""Polars expressions that read Shopify cell text: money, integers, booleans, tags, timestamps, HTML.
+
+Every parser takes the raw (string) column and returns the typed value, or null when the cell
+cannot be read. A cell that is filled but parses to null is a bad value: :class:`Check` pairs
+the two so the loaders can reject the row (lenient) or raise (strict) naming column and value.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from typing import Final
+
+import polars as pl
+
+__all__ = [
+    "EXCEL_NUMBER",
+    "Check",
+    "html_to_text",
+    "parse_bool",
+    "parse_int",
+    "parse_money",
+    "parse_tags",
+    "parse_timestamp",
+    "raw",
+]
+
+#: A number Excel rewrote in scientific notation, e.g. a barcode saved as ``3.65275E+11``.
+EXCEL_NUMBER: Final = r"^[0-9](?:\.[0-9]+)?[eE]\+[0-9]+$"
+
+_TRUE: Final = ["true", "yes", "y", "1", "t"]
+_FALSE: Final = ["false", "no", "n", "0", "f"]
+
+
+def raw(column: str) -> pl.Expr:
+    """The trimmed cell text, null when empty. Loaders clean every column with it once; the
+    parsers below take such cleaned expressions."""
+    text = pl.col(column).str.strip_chars()
+    return pl.when(text.str.len_bytes() > 0).then(text)
+
+
+def parse_money(text: pl.Expr) -> pl.Expr:
+    """``"1,234.50"``, ``"$12.00"``, ``"-3.5"`` -> Float64 (thousands commas and currency signs dropped)."""
+    return text.str.replace_all(r"[\s,$£€]", "").cast(pl.Float64, strict=False)
+
+
+def parse_int(text: pl.Expr) -> pl.Expr:
+    """``"6"``, ``"-12"``, ``"6.0"`` -> Int64; fractional values such as ``"1.5"`` are bad."""
+    whole = text.cast(pl.Int64, strict=False)
+    as_float = text.str.replace_all(",", "").cast(pl.Float64, strict=False)
+    from_float = pl.when(as_float == as_float.round(0)).then(as_float.cast(pl.Int64, strict=False))
+    return pl.coalesce(whole, from_float)
+
+
+def parse_bool(text: pl.Expr) -> pl.Expr:
+    """``TRUE/yes/1`` -> True, ``FALSE/no/0`` -> False (any case); anything else is bad."""
+    lower = text.str.to_lowercase()
+    return pl.when(lower.is_in(_TRUE)).then(True).when(lower.is_in(_FALSE)).then(False)
+
+
+def parse_tags(text: pl.Expr) -> pl.Expr:
+    """``"vip, wholesale"`` -> ``["vip", "wholesale"]``; empty -> ``[]``."""
+    items = text.fill_null("").str.split(",")
+    return items.list.eval(
+        pl.element().str.strip_chars().filter(pl.element().str.strip_chars() != "")
+    )
+
+
+def parse_timestamp(text: pl.Expr) -> pl.Expr:
+    """Shopify timestamps to UTC: ``"2025-04-08 10:15:00 -0400"`` -> ``2025-04-08 14:15:00 UTC``.
+
+    Accepted: ``YYYY-MM-DD HH:MM[:SS]`` followed by ``+HHMM``/``-HHMM``/``+HH:MM``/``Z``/``UTC``
+    or nothing (read as UTC), with ``T`` or a space between date and time, or a bare date.
+    """
+    normal = (
+        text.str.replace(r"\s*(?:Z|UTC)$", " +0000")
+        .str.replace(r"(\d)T(\d)", "${1} ${2}")
+        .str.replace(r"^(\d{4}-\d\d-\d\d)$", "${1} 00:00:00")
+        .str.replace(r"^(\d{4}-\d\d-\d\d \d\d:\d\d)(\s|$)", "${1}:00${2}")
+        .str.replace(r"\s*([+-]\d\d):?(\d\d)$", " ${1}${2}")
+        .str.replace(r"(:\d\d)$", "${1} +0000")
+    )
+    return normal.str.to_datetime(
+        "%Y-%m-%d %H:%M:%S %z", strict=False, time_unit="us", time_zone="UTC"
+    )
+
+
+_TAG = re.compile(r"<[^>]+>")
+_BLOCK = re.compile(r"<\s*(?:br|/p|/div|/li|/h[1-6]|/tr)\s*/?>", re.IGNORECASE)
+_SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_SPACES = re.compile(r"[ \t\r\f\v]+")
+_NEWLINES = re.compile(r"\s*\n\s*")
+
+
+def _strip_html(text: str) -> str:
+    text = _SCRIPT.sub(" ", text)
+    text = _BLOCK.sub("\n", text)
+    text = html.unescape(_TAG.sub(" ", text))
+    text = _SPACES.sub(" ", text)
+    return _NEWLINES.sub("\n", text).strip()
+
+
+def html_to_text(text: pl.Expr) -> pl.Expr:
+    """Plain text of an HTML cell: tags removed, entities decoded, block ends as newlines."""
+    return text.map_elements(_strip_html, return_dtype=pl.String, skip_nulls=True)
+
+
+@dataclass(frozen=True)
+class Check:
+    """A column whose filled cells must parse: ``parsed`` null while the cell is filled is bad.
+
+    Attributes:
+        column: The CSV column name (as in the file), already cleaned with :func:`raw`.
+        parsed: The typed expression.
+        reason: What is expected, for the reject reason and the strict error.
+        when: Only check rows where this holds (e.g. the first row of an order).
+    """
+
+    column: str
+    parsed: pl.Expr
+    reason: str
+    when: pl.Expr | None = None
+
+    def failed(self) -> pl.Expr:
+        """True on rows where the cell is filled but cannot be read."""
+        bad = pl.col(self.column).is_not_null() & self.parsed.is_null()
+        return bad if self.when is None else bad & self.when
