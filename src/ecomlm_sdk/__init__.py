@@ -43,6 +43,9 @@ from ecomlm_sdk.models.base import (
 from ecomlm_sdk.models.device import DeviceChoice, DeviceManager, resolve_device
 from ecomlm_sdk.plugins import PluginInfo
 from ecomlm_sdk.roi.base import RoiMetric
+from ecomlm_sdk.roi.campaign import campaign_roi
+from ecomlm_sdk.roi.experiment import analyze_experiment
+from ecomlm_sdk.roi.planner import plan_campaign
 from ecomlm_sdk.tasks.base import EvaluationReport, Task, TaskOptions
 
 __all__ = [
@@ -80,9 +83,12 @@ __all__ = [
     "TextGenerator",
     "UnknownComponentError",
     "__version__",
+    "analyze_experiment",
+    "campaign_roi",
     "hookimpl",
     "load_model",
     "load_store",
+    "plan_campaign",
     "plugins",
     "resolve_device",
     "roi_metric",

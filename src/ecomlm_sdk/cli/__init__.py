@@ -14,6 +14,7 @@ import click
 
 from ecomlm_sdk._version import __version__
 from ecomlm_sdk.cli.common import emit_json
+from ecomlm_sdk.cli.roi import roi_group
 from ecomlm_sdk.errors import EcomlmError
 
 __all__ = ["main"]
@@ -70,6 +71,9 @@ def plugins_command(as_json: bool) -> None:
             f"{row.name:<16} {row.status:<8} {row.version or '-':<10} "
             f"{'yes' if row.builtin else 'no':<8} {detail}"
         )
+
+
+main.add_command(roi_group)
 
 
 if __name__ == "__main__":  # pragma: no cover

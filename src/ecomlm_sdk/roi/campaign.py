@@ -1,0 +1,229 @@
+"""ROI of a campaign from a store: attributed revenue, cost, and (with a control arm) the increment.
+
+Attribution (``campaign_roi``): an order counts for the campaign when the customer was
+*touched* by it at most ``window_days`` before the order. A touch is an exposure whose arm is
+not the control arm: held-out customers were assigned, never contacted.
+
+* ``"last_touch"`` (default): the order goes to the customer's most recent touch before it,
+  across all campaigns, so two campaigns never claim the same order;
+* ``"any_touch"``: the order counts for every campaign that touched the customer within the
+  window (sums over campaigns double-count).
+
+Order revenue is ``total - refunded_amount`` (``total`` falling back to the sum of the
+order's purchase lines when the source has no totals); cancelled orders earn nothing. Cost is
+the sum of the campaign's exposure costs plus its ``fixed_cost``.
+
+Attributed revenue is not incremental: those customers might have bought anyway. When the
+campaign has a control arm, :func:`campaign_experiment` measures what it caused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict
+
+from ecomlm_sdk.data.store import EcomStore
+from ecomlm_sdk.errors import RoiError
+from ecomlm_sdk.roi.experiment import ExperimentResult, analyze_experiment
+from ecomlm_sdk.roi.metrics import check_margin
+
+__all__ = ["CampaignRoi", "campaign_experiment", "campaign_outcomes", "campaign_roi"]
+
+
+class CampaignRoi(BaseModel):
+    """Attributed results of one campaign (see the module docstring for the rules).
+
+    Metrics are ``None`` when their denominator is 0 (no cost, no converting customer).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    campaign_id: str
+    attribution: str
+    window_days: float
+    exposed_customers: int
+    touched_customers: int
+    attributed_orders: int
+    converting_customers: int
+    attributed_revenue: float
+    cost: float
+    margin: float
+    roi: float | None
+    roas: float | None
+    profit: float
+    margin_roi: float | None
+    cpa: float | None
+
+
+def _order_revenue(store: EcomStore) -> pl.DataFrame:
+    lines = store.purchases().group_by("order_id").agg(line_revenue=pl.col("revenue").sum())
+    orders = store.orders.filter(
+        ~pl.col("is_cancelled").fill_null(False) & pl.col("customer_id").is_not_null()
+    )
+    return orders.join(lines, on="order_id", how="left").select(
+        "order_id",
+        "customer_id",
+        "created_at",
+        (
+            pl.coalesce("total", "line_revenue").fill_null(0.0)
+            - pl.col("refunded_amount").fill_null(0.0)
+        ).alias("revenue"),
+    )
+
+
+def _exposures(store: EcomStore, campaign_id: str) -> pl.DataFrame:
+    known = store.campaigns.get_column("campaign_id").to_list()
+    exposures = store.campaign_exposures.filter(pl.col("campaign_id") == campaign_id)
+    if campaign_id not in known and exposures.is_empty():
+        raise RoiError(f"no campaign {campaign_id!r} in the store; campaigns: {sorted(known)}")
+    if exposures.is_empty():
+        raise RoiError(f"campaign {campaign_id!r} has no rows in campaign_exposures")
+    negative = exposures.filter(pl.col("cost") < 0)
+    if len(negative):
+        raise RoiError(
+            f"campaign {campaign_id!r}: exposure cost {negative['cost'][0]} for customer "
+            f"{negative['customer_id'][0]!r} is negative; costs must be >= 0"
+        )
+    return exposures
+
+
+def campaign_roi(
+    store: EcomStore,
+    campaign_id: str,
+    *,
+    window_days: float = 30,
+    attribution: Literal["last_touch", "any_touch"] = "last_touch",
+    margin: float = 1.0,
+    control: str = "control",
+) -> CampaignRoi:
+    """Revenue attributed to a campaign's touched customers within a window, against its cost.
+
+    Args:
+        store: The shop's data (tables ``campaigns``, ``campaign_exposures``, ``orders``).
+        campaign_id: The campaign.
+        window_days: Days after a touch during which an order is attributed to it.
+        attribution: ``"last_touch"`` or ``"any_touch"``.
+        margin: Gross margin in (0, 1] for ``profit`` and ``margin_roi``.
+        control: Arm label of held-out customers (never a touch).
+
+    Raises:
+        RoiError: Unknown campaign, no exposures, a negative cost or window, a bad margin.
+    """
+    check_margin(margin)
+    if window_days <= 0:
+        raise RoiError(f"window_days={window_days} must be > 0")
+    if attribution not in ("last_touch", "any_touch"):
+        raise RoiError(f"attribution={attribution!r}; use 'last_touch' or 'any_touch'")
+    exposures = _exposures(store, campaign_id)
+    window = dt.timedelta(days=window_days)
+    touches = store.campaign_exposures.filter(pl.col("arm") != control).select(
+        "campaign_id", "customer_id", "exposed_at"
+    )
+    orders = _order_revenue(store)
+    if attribution == "last_touch":
+        matched = (
+            orders.sort("created_at")
+            .join_asof(
+                touches.sort("exposed_at"),
+                left_on="created_at",
+                right_on="exposed_at",
+                by="customer_id",
+                strategy="backward",
+                check_sortedness=False,  # both sides are sorted on the time column above
+            )
+            .filter(pl.col("campaign_id") == campaign_id)
+        )
+    else:
+        matched = orders.join(
+            touches.filter(pl.col("campaign_id") == campaign_id), on="customer_id"
+        ).filter(pl.col("exposed_at") <= pl.col("created_at"))
+    matched = matched.filter(pl.col("created_at") - pl.col("exposed_at") <= window).unique(
+        "order_id"
+    )
+    fixed = store.campaigns.filter(pl.col("campaign_id") == campaign_id).get_column("fixed_cost")
+    cost = float(exposures.get_column("cost").fill_null(0.0).sum()) + float(
+        fixed.fill_null(0.0).sum()
+    )
+    revenue = float(matched.get_column("revenue").sum())
+    buyers = matched.get_column("customer_id").n_unique()
+    gain = revenue * margin - cost
+    return CampaignRoi(
+        campaign_id=campaign_id,
+        attribution=attribution,
+        window_days=float(window_days),
+        exposed_customers=exposures.get_column("customer_id").n_unique(),
+        touched_customers=exposures.filter(pl.col("arm") != control)
+        .get_column("customer_id")
+        .n_unique(),
+        attributed_orders=len(matched),
+        converting_customers=buyers,
+        attributed_revenue=revenue,
+        cost=cost,
+        margin=margin,
+        roi=(revenue - cost) / cost if cost > 0 else None,
+        roas=revenue / cost if cost > 0 else None,
+        profit=gain,
+        margin_roi=gain / cost if cost > 0 else None,
+        cpa=cost / buyers if buyers else None,
+    )
+
+
+def campaign_outcomes(
+    store: EcomStore, campaign_id: str, *, window_days: float = 30
+) -> pl.DataFrame:
+    """One row per assigned customer: arm, revenue and conversion within the window.
+
+    Every arm, control included, is measured from its own exposure (assignment) time, so arms
+    are compared over the same window.
+
+    Returns:
+        Columns ``customer_id, arm, exposed_at, cost, revenue, converted``.
+    """
+    if window_days <= 0:
+        raise RoiError(f"window_days={window_days} must be > 0")
+    exposures = _exposures(store, campaign_id)
+    orders = _order_revenue(store)
+    window = dt.timedelta(days=window_days)
+    inside = exposures.join(orders, on="customer_id", how="inner").filter(
+        (pl.col("created_at") >= pl.col("exposed_at"))
+        & (pl.col("created_at") - pl.col("exposed_at") <= window)
+    )
+    per_customer = inside.group_by("customer_id").agg(revenue=pl.col("revenue").sum())
+    return (
+        exposures.select("customer_id", "arm", "exposed_at", pl.col("cost").fill_null(0.0))
+        .join(per_customer, on="customer_id", how="left")
+        .with_columns(pl.col("revenue").fill_null(0.0))
+        .with_columns(converted=(pl.col("revenue") > 0).cast(pl.Int64()))
+        .sort("customer_id")
+    )
+
+
+def campaign_experiment(
+    store: EcomStore,
+    campaign_id: str,
+    *,
+    window_days: float = 30,
+    control: str = "control",
+    margin: float = 1.0,
+    **options: Any,
+) -> ExperimentResult:
+    """Incremental revenue, profit and ROI of a campaign with a control arm.
+
+    The cost per contact of each arm is its mean exposure cost (the fixed cost is not split
+    over arms). Further ``options`` go to :func:`analyze_experiment`.
+    """
+    outcomes = campaign_outcomes(store, campaign_id, window_days=window_days)
+    costs = outcomes.group_by("arm").agg(pl.col("cost").mean()).rows()
+    return analyze_experiment(
+        outcomes,
+        arm="arm",
+        control=control,
+        outcome="revenue",
+        converted="converted",
+        cost_per_contact={str(arm): float(cost) for arm, cost in costs},
+        margin=margin,
+        **options,
+    )
