@@ -48,9 +48,10 @@ def load_customers(file: RawFile, *, strict: bool) -> FileResult:
     }
     frame = file.frame.rename(aliases)
     header = [aliases.get(c, c) for c in file.header]
+    renamed = RawFile(file.path, file.kind, header, frame, file.encoding)
     if "Customer ID" not in header and "Email" not in header:
-        ensure_columns(file, frame, (), ("Email",))
-    frame = ensure_columns(file, frame.filter(not_blank(header)), _WANTED, ())
+        ensure_columns(renamed, frame, (), ("Email",))
+    frame = ensure_columns(renamed, frame.filter(not_blank(header)), _WANTED, ())
     frame = frame.select(ROW, *(raw(c).alias(c) for c in dict.fromkeys([*header, *_WANTED])))
     email = pl.col("Email").str.to_lowercase()
     checks = [

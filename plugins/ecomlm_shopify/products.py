@@ -14,7 +14,6 @@ from __future__ import annotations
 import polars as pl
 
 from ecomlm_sdk.data.report import FileLoadReport
-from ecomlm_sdk.errors import DataSourceError
 from ecomlm_shopify.common import (
     BAD_REASON,
     FileResult,
@@ -136,12 +135,25 @@ def load_products(file: RawFile, *, strict: bool) -> FileResult:
     ).filter(is_variant)
     variants = variants.with_columns(
         pl.col(ROW).rank("ordinal").over("_handle").cast(pl.Int64).alias("_n")
-    )
-    products = variants.sort(ROW).select(
-        pl.col("_handle").alias("product_id"),
+    ).with_columns(
         pl.coalesce(
             pl.col("Variant SKU"), pl.format("{}:{}", pl.col("_handle"), pl.col("_n"))
-        ).alias("variant_id"),
+        ).alias("_variant_id")
+    )
+    repeated = pl.col(ROW) != pl.col(ROW).min().over("_variant_id")
+    dupes = variants.filter(repeated).with_columns(
+        pl.lit("Variant SKU").alias("_bad_column"),
+        pl.col("_variant_id").alias("_bad_value"),
+        pl.lit(
+            "this SKU already belongs to a variant on an earlier row; SKUs must be unique"
+        ).alias(BAD_REASON),
+    )
+    if dupes.height:
+        rejects = pl.concat([rejects, rejects_of(file, "products", dupes, strict=strict)])
+        variants = variants.filter(~repeated)
+    products = variants.sort(ROW).select(
+        pl.col("_handle").alias("product_id"),
+        pl.col("_variant_id").alias("variant_id"),
         pl.col("Title").alias("title"),
         html_to_text(pl.col("Body (HTML)")).alias("description"),
         pl.col("Body (HTML)").alias("description_html"),
@@ -160,18 +172,12 @@ def load_products(file: RawFile, *, strict: bool) -> FileResult:
         damaged.fill_null(False).alias("barcode_damaged"),
         *extras,
     )
-    dupes = products.filter(pl.col("variant_id").is_duplicated())
-    if dupes.height:
-        raise DataSourceError(
-            f"{file.path}: variant {dupes.get_column('variant_id')[0]!r} appears more than once "
-            "(SKUs must be unique across the products export); give each variant its own SKU."
-        )
     report = FileLoadReport(
         file=str(file.path),
         table="products",
         rows_read=df.height,
-        rows_loaded=good.height,
-        rows_rejected=bad.height,
+        rows_loaded=good.height - dupes.height,
+        rows_rejected=bad.height + dupes.height,
         warnings=tuple(warnings),
     )
     return FileResult({"products": products}, rejects, report, extras)

@@ -53,9 +53,10 @@ def test_conventions(sample: EcomStore) -> None:
     assert cancelled["refunded_amount"] == pytest.approx(-cancelled["total"])
     lines = sample.order_lines.filter(pl.col("order_id") == "#C536379")
     assert (lines.get_column("quantity") < 0).all()
-    assert sample.orders.filter(pl.col("is_cancelled")).height == sample.orders.filter(
-        pl.col("order_id").str.starts_with("#C")
-    ).height
+    assert (
+        sample.orders.filter(pl.col("is_cancelled")).height
+        == sample.orders.filter(pl.col("order_id").str.starts_with("#C")).height
+    )
     guests = sample.orders.filter(pl.col("customer_id").is_null())
     assert guests.height > 0 and guests.get_column("email").null_count() == guests.height
     emails = sample.customers.get_column("email")
