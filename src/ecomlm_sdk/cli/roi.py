@@ -7,6 +7,7 @@ row per customer and prints each arm's incremental outcome, profit and ROI with 
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
@@ -29,6 +30,17 @@ def _cost(text: str) -> float | dict[str, float]:
         raise RoiError(
             f"--cost-per-contact {text!r} is not a number or a list like 'arm_a=0.05,arm_b=0.1'"
         ) from exc
+
+
+def _finite(value: Any) -> Any:
+    """Non-finite floats (an unbounded interval end) as ``None``: JSON has no Infinity."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _fmt(est: Any, digits: int = 2) -> str:
@@ -79,7 +91,10 @@ def experiment_command(
     plot_path: str | None,
     as_json: bool,
 ) -> None:
-    """Analyse a randomized experiment stored as a CSV FILE (one row per customer)."""
+    """Analyse a randomized experiment stored as a CSV FILE (one row per customer).
+
+    With --json, an unbounded interval end (a ratio whose control mean can be 0) is null.
+    """
     from ecomlm_sdk.roi.experiment import analyze_experiment
 
     with warnings.catch_warnings(record=True) as caught:
@@ -105,7 +120,7 @@ def experiment_command(
         metric = "incremental_roi" if has_cost else "incremental_outcome_per_customer"
         plot_arm_increments(result, metric, path=plot_path)
     if as_json:
-        emit_json(result.model_dump())
+        emit_json(_finite(result.model_dump()))
         return
     level = f"{result.confidence:.0%}"
     click.echo(f"Experiment: {outcome!r} by {arm!r} against {control!r} ({level} intervals)")
