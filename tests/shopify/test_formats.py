@@ -21,7 +21,7 @@ from ecomlm_shopify.headers import (
 
 from .conftest import SHARED_FORMATS, write_export
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 ORDER_ROWS = [
     {
         "Name": "#1001",

@@ -62,7 +62,8 @@ def test_round_trip_of_variants_tags_and_extras(tmp_path: Path) -> None:
     products = store.products.with_columns(pl.lit("x").alias("Material"))
     store = store.replace(products=products)
     store.to_shopify_csv(tmp_path, compress=True)
-    assert gzip.open(tmp_path / "orders_export.csv.gz").read(4) == b"Name"
+    with gzip.open(tmp_path / "orders_export.csv.gz") as handle:
+        assert handle.read(4) == b"Name"
     again = ecomlm_sdk.load_store("shopify_csv", path=str(tmp_path))
     assert again.products.get_column("Material").to_list() == ["x"] * products.height
     for name in ("orders", "order_lines"):
