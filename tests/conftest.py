@@ -51,3 +51,56 @@ def inline_plugin() -> Callable[..., AbstractContextManager[str]]:
 def store() -> EcomStore:
     """The small hand-written store from :func:`ecomlm_sdk.testing.fixture_store`."""
     return testing.fixture_store()
+
+
+# --------------------------------------------------------------------------------- tiny models
+# Owned by the model plugins (issue 4). Built once per session, offline, in about a second.
+TINY_CORPUS = [
+    f"{adjective} {thing} {use}"
+    for adjective in ("red", "blue", "large", "small", "handmade", "vintage")
+    for thing in ("heart mug", "star lamp", "canvas tote", "birthday card", "scented candle")
+    for use in ("for tea lovers", "on sale this spring", "ships in two days", "gift for mum")
+] + [
+    "where is my parcel",
+    "track my order please",
+    "I want a refund for my order",
+    "cancel order and give my money back",
+    "how do I change my shipping address",
+]
+
+
+@pytest.fixture(scope="session")
+def tiny_gpt2_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A tiny GPT-2 + byte-level BPE tokenizer trained in-process on e-commerce phrases.
+
+    Load it with ``load_model("gpt2", name_or_path=tiny_gpt2_dir)``.
+    """
+    from ecomlm_gpt2.generator import Gpt2Generator
+
+    folder = tmp_path_factory.mktemp("tiny-gpt2")
+    generator = Gpt2Generator(name_or_path=None, device="cpu", quiet=True)
+    generator.fit(
+        TINY_CORPUS,
+        from_scratch=True,
+        epochs=2,
+        n_layer=1,
+        n_embd=32,
+        n_head=2,
+        n_positions=64,
+        block_size=32,
+        vocab_size=300,
+    )
+    generator.save(folder)
+    return str(folder)
+
+
+@pytest.fixture(scope="session")
+def tiny_bert_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A tiny random BERT encoder + WordPiece tokenizer trained in-process.
+
+    Use it as ``load_model("bert-classifier", backbone=tiny_bert_dir)`` or
+    ``load_model("minilm-embedder", name_or_path=tiny_bert_dir)``.
+    """
+    from ecomlm_bert.tiny import build_tiny_encoder
+
+    return str(build_tiny_encoder(tmp_path_factory.mktemp("tiny-bert"), TINY_CORPUS))

@@ -1,0 +1,196 @@
+"""``bert-classifier``: a text classifier over any Hugging Face encoder (default: bundled MiniLM)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar, Self
+
+import numpy as np
+import polars as pl
+import torch
+from pydantic import Field, ValidationError
+from safetensors.torch import load_file, save_file
+
+from ecomlm_bert.encoder import Encoder
+from ecomlm_bert.training import FitOptions, FitReport, train_classifier
+from ecomlm_sdk.errors import ModelError, NotFittedError
+from ecomlm_sdk.models.base import ModelOptions, TextClassifier, as_texts
+from ecomlm_sdk.models.batching import chunked
+from ecomlm_sdk.models.hf import read_metadata, write_metadata
+from ecomlm_sdk.progress import progress
+
+__all__ = ["BertClassifier", "BertClassifierOptions"]
+
+HEAD_FILE = "classifier_head.safetensors"
+
+
+class BertClassifierOptions(ModelOptions):
+    """Options of ``bert-classifier``."""
+
+    backbone: str | None = Field(
+        default=None,
+        description="Encoder hub id or local folder; None: the bundled all-MiniLM-L6-v2 (offline).",
+    )
+    max_length: int = Field(default=256, ge=8, le=8192, description="Tokens kept per text.")
+    batch_size: int = Field(default=32, ge=1, description="Texts per forward pass at inference.")
+    quantize: bool = Field(
+        default=False, description="int8 dynamic quantization for inference (CPU only)."
+    )
+    trust_remote_code: bool = Field(
+        default=False, description="Allow code from the model repository to run."
+    )
+
+
+class BertClassifier(TextClassifier):
+    """Mean-pooled encoder + linear head, calibrated by temperature scaling.
+
+    Example:
+        ```py
+        clf = ecomlm_sdk.load_model("bert-classifier")
+        clf.fit(texts, labels)                      # full fine-tuning; mode="head" is faster
+        clf.predict(["where is my parcel"])[0].label
+        ```
+    """
+
+    name: ClassVar[str] = "bert-classifier"
+    Options: ClassVar[type[ModelOptions]] = BertClassifierOptions
+    options: BertClassifierOptions
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        if self.options.quantize and self.device != "cpu":
+            raise ModelError(
+                f"quantize=True needs the CPU, but the model runs on {self.device!r}; pass "
+                "device='cpu' or quantize=False."
+            )
+        self._encoder: Encoder | None = None
+        self._head: torch.nn.Linear | None = None
+        self.labels: list[str] = []
+        self.temperature: float = 1.0
+        self.fit_report: FitReport | None = None
+
+    @property
+    def encoder(self) -> Encoder:
+        """The encoder backbone, loaded on first use."""
+        if self._encoder is None:
+            self._encoder = Encoder.load(
+                self.options.backbone,
+                device_choice=self.device_choice,
+                max_length=self.options.max_length,
+                plugin="ecomlm_bert",
+                trust_remote_code=self.options.trust_remote_code,
+            )
+        return self._encoder
+
+    def fit(self, texts: Any, labels: Any, **kwargs: Any) -> Self:
+        """Train on ``texts`` and ``labels``.
+
+        Args:
+            texts: Texts (list or polars Series).
+            labels: One label per text.
+            **kwargs: Fields of :class:`~ecomlm_bert.training.FitOptions`: ``mode`` ("full" or
+                "head"), ``epochs``, ``learning_rate``, ``batch_size``, ``validation_split``,
+                ``class_weights``, ``patience``, ``calibrate``, ``seed``, ...
+
+        Returns:
+            ``self``; ``self.fit_report`` holds the history and the calibration temperature.
+        """
+        return super().fit(texts, labels, **kwargs)
+
+    def _fit(self, texts: list[str], labels: list[str], **kwargs: Any) -> None:
+        try:
+            options = FitOptions(**kwargs)
+        except ValidationError as exc:
+            raise ModelError(
+                f"Invalid fit() arguments for {self.name!r}: {exc}. Accepted: "
+                f"{sorted(FitOptions.model_fields)}"
+            ) from exc
+        names, head, report = train_classifier(
+            self.encoder, texts, labels, options, quiet=self.options.quiet
+        )
+        self.labels, self._head, self.fit_report = names, head, report
+        self.temperature = report.temperature
+
+    def logits(self, texts: list[str]) -> torch.Tensor:
+        """Uncalibrated logits, shape ``(n, len(labels))``."""
+        if self._head is None:
+            raise NotFittedError(f"Model {self.name!r} is not trained: call fit() or load() first")
+        head = self._head.to(self.device)
+        return self.encoder.encode(
+            texts,
+            batch_size=self.options.batch_size,
+            quantized=self.options.quantize,
+            quiet=True,
+            desc="classifying",
+            head=head,
+        )
+
+    def _predict_proba(self, texts: list[str]) -> np.ndarray:
+        probs = torch.softmax(self.logits(texts) / self.temperature, dim=1)
+        result: np.ndarray = probs.numpy()
+        return result
+
+    def predict_column(
+        self, column: pl.Series | list[str], *, chunk_size: int = 4096
+    ) -> pl.DataFrame:
+        """Classify a whole column, streaming it in chunks with a progress bar.
+
+        Returns:
+            A frame with ``label`` (str) and ``confidence`` (f64), one row per input, in order.
+        """
+        texts = as_texts(column, what=getattr(column, "name", None) or "column")
+        labels: list[str] = []
+        confidence: list[float] = []
+        for chunk in progress(
+            chunked(texts, chunk_size),
+            desc="classifying",
+            total=-(-len(texts) // chunk_size),
+            unit="chunk",
+            quiet=self.options.quiet,
+        ):
+            probs = self.predict_proba(list(chunk))
+            labels.extend(self.labels[i] for i in probs.argmax(axis=1))
+            confidence.extend(float(p) for p in probs.max(axis=1))
+        return pl.DataFrame(
+            {"label": labels, "confidence": confidence},
+            schema={"label": pl.String, "confidence": pl.Float64},
+        )
+
+    def save(self, path: str | Path) -> Path:
+        """Write encoder, tokenizer, head (safetensors) and ``ecomlm_model.json`` to ``path``."""
+        if self._head is None:
+            raise NotFittedError(f"Model {self.name!r} is not trained: nothing to save")
+        folder = Path(path)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.encoder.save(folder)
+        state = {k: v.detach().cpu().contiguous() for k, v in self._head.state_dict().items()}
+        save_file(state, str(folder / HEAD_FILE))
+        write_metadata(
+            folder,
+            self.name,
+            labels=self.labels,
+            temperature=self.temperature,
+            max_length=self.options.max_length,
+        )
+        return folder
+
+    @classmethod
+    def load(cls, path: str | Path, **options: Any) -> Self:
+        """Load a classifier saved with :meth:`save` (options such as ``quantize`` may be given)."""
+        meta = read_metadata(path, cls.name)
+        if "backbone" in options:
+            raise ModelError("load() takes the folder as `path`; do not pass backbone too")
+        model = cls(backbone=str(path), **{"max_length": meta["max_length"], **options})
+        state = load_file(str(Path(path) / HEAD_FILE))
+        weight = state["weight"]
+        head = torch.nn.Linear(weight.shape[1], weight.shape[0])
+        head.load_state_dict(state)
+        labels = [str(x) for x in meta["labels"]]
+        if len(labels) != weight.shape[0]:
+            raise ModelError(
+                f"{str(Path(path) / HEAD_FILE)!r} has {weight.shape[0]} outputs but "
+                f"ecomlm_model.json lists {len(labels)} labels; save the model again."
+            )
+        model._head, model.labels = head, labels
+        model.temperature = float(meta["temperature"])
+        return model

