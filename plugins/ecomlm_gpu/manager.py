@@ -1,10 +1,11 @@
-"""``GpuDeviceManager``: CUDA, then MPS, then CPU; bf16 where the GPU supports it."""
+"""``GpuDeviceManager``: CUDA, then MPS, then CPU; bf16 where the GPU supports it; CPU threads."""
 
 from __future__ import annotations
 
 import os
 from typing import ClassVar
 
+from ecomlm_gpu.resources import configure_cpu_threads
 from ecomlm_sdk import DeviceChoice, DeviceError, DeviceManager
 
 __all__ = ["GpuDeviceManager"]
@@ -33,16 +34,9 @@ class GpuDeviceManager(DeviceManager):
                     reason="Apple MPS is available",
                     chosen_by=self.name,
                 )
-            return DeviceChoice(
-                device="cpu",
-                dtype="float32",
-                reason="no CUDA or MPS device found",
-                chosen_by=self.name,
-            )
+            return self._cpu("no CUDA or MPS device found")
         if preference == "cpu":
-            return DeviceChoice(
-                device="cpu", dtype="float32", reason=f"cpu {source}", chosen_by=self.name
-            )
+            return self._cpu(f"cpu {source}")
         if preference.startswith("cuda"):
             if not torch.cuda.is_available():
                 raise DeviceError(
@@ -68,6 +62,16 @@ class GpuDeviceManager(DeviceManager):
             )
         raise DeviceError(
             f"Unknown device {preference!r} ({source}); use 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'"
+        )
+
+    def _cpu(self, reason: str) -> DeviceChoice:
+        threads, why = configure_cpu_threads()
+        return DeviceChoice(
+            device="cpu",
+            dtype="float32",
+            reason=f"{reason}; float32 (CPUs lack fast bf16 matmuls); {threads} torch "
+            f"thread(s) from {why}",
+            chosen_by=self.name,
         )
 
     def _cuda(self, device: str, reason: str) -> DeviceChoice:

@@ -14,6 +14,7 @@ import click
 
 from ecomlm_sdk._version import __version__
 from ecomlm_sdk.cli.common import emit_json
+from ecomlm_sdk.cli.device import device_command
 from ecomlm_sdk.cli.roi import roi_group
 from ecomlm_sdk.errors import EcomlmError
 
@@ -74,6 +75,7 @@ def plugins_command(as_json: bool) -> None:
 
 
 main.add_command(roi_group)
+main.add_command(device_command)
 
 
 if __name__ == "__main__":  # pragma: no cover
