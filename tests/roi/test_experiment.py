@@ -125,6 +125,18 @@ def test_interval_coverage_is_about_95_percent(uplift: float, treated_share: flo
     assert sum(covered) >= 33
 
 
+@pytest.mark.filterwarnings("ignore::ecomlm_sdk.roi.SampleRatioMismatchWarning")
+def test_bootstrap_lift_interval_coverage() -> None:
+    covered = 0
+    for seed in range(40):
+        synth = synthetic_experiment(1200, uplift={"t": 0.03}, seed=100 + seed)
+        lift = _analyze(synth.frame, bootstrap_samples=300, seed=seed).arm("t").relative_lift
+        assert lift.method == "bootstrap"
+        # True relative lift of mean revenue: 0.03 * 60 / (0.10 * 60).
+        covered += lift.covers(0.3)
+    assert covered >= 33
+
+
 def test_missing_outcomes_are_counted_not_dropped_and_strict_rejects() -> None:
     frame = SMALL.with_columns(
         pl.when(pl.int_range(pl.len()) == 3)

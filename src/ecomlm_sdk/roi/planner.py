@@ -204,11 +204,17 @@ def plan_campaign(
         if measured is None:
             notes.append(f"validation top {share:.1%} holds < 2 treated or control customers")
         else:
-            total = measured.scaled(contacts)
+            # The Welch p-value tests "no uplift", not break-even: keep it on revenue only.
+            method = "welch on validation, linear"
+            total = measured.scaled(contacts, method=method)
             plan["incremental_revenue"] = total
-            plan["incremental_profit"] = total.scaled(margin, -cost)
+            plan["incremental_profit"] = total.scaled(margin, -cost, method=method).model_copy(
+                update={"p_value": None}
+            )
             if cost > 0:
-                plan["incremental_roi"] = total.scaled(margin / cost, -1.0)
+                plan["incremental_roi"] = total.scaled(
+                    margin / cost, -1.0, method=method
+                ).model_copy(update={"p_value": None})
         curve = _add_validated_curve(
             curve,
             val,
