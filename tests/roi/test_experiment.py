@@ -195,6 +195,14 @@ def test_bad_input_is_a_clear_error(frame: object, options: dict[str, object], m
         _analyze(frame, **options)
 
 
+def test_integer_arm_column() -> None:
+    frame = SMALL.with_columns(arm=(pl.col("arm") == "mail").cast(pl.Int64))
+    result = _analyze(frame, control=0)
+    assert [a.arm for a in result.arms] == ["0", "1"]
+    mail = _analyze(SMALL).arm("mail").incremental_outcome_per_customer
+    assert result.arm("1").incremental_outcome_per_customer == mail
+
+
 def test_to_frame_flattens_every_estimate() -> None:
     frame = _analyze(SMALL, cost_per_contact=1.0).to_frame()
     assert frame.height == 2

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from scipy import special
 
 from ecomlm_sdk.errors import RoiError
@@ -65,7 +65,10 @@ class ExperimentOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     arm: str = Field(description="Column holding each customer's arm.")
-    control: str = Field(description="Value of the arm column that marks the control arm.")
+    control: str = Field(
+        description="Value of the arm column that marks the control arm (numbers compare as "
+        "text, so control=0 matches an integer arm column holding 0)."
+    )
     outcome: str = Field(description="Numeric outcome column, e.g. revenue in the window.")
     converted: str | None = Field(
         default=None, description="0/1 or boolean conversion column; default: outcome > 0."
@@ -91,6 +94,13 @@ class ExperimentOptions(BaseModel):
     srm_alpha: float = Field(
         default=0.001, gt=0, lt=1, description="p-value under which the SRM check warns."
     )
+
+    @field_validator("control", mode="before")
+    @classmethod
+    def _control_as_text(cls, value: Any) -> Any:
+        return (
+            str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+        )
 
 
 class SampleRatioCheck(BaseModel):
