@@ -1,0 +1,278 @@
+"""The ``purchase-prediction`` task: who buys within the horizon, and for how much.
+
+Training rows are snapshots: customer features at an instant ``t`` labelled by whether the
+customer bought in ``[t, t + horizon)``. ``fit`` stacks snapshots ending at the last order in
+the store; ``evaluate`` stacks snapshots ending at the cutoff (so it trains at ``cutoff -
+horizon`` and earlier) and scores customers at the cutoff against the following horizon.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import polars as pl
+from pydantic import Field
+
+from ecomlm_sdk.data.store import Cutoff, EcomStore, to_utc_datetime
+from ecomlm_sdk.errors import NotFittedError, TaskError
+from ecomlm_sdk.progress import progress
+from ecomlm_sdk.tasks.base import EvaluationReport, Task, TaskOptions
+from ecomlm_sdk.tasks.features import (
+    category_shares,
+    customer_features,
+    purchase_labels,
+    top_categories,
+)
+from ecomlm_sdk.tasks.prediction.learners import Learner, LightGBMLearner, make_learner
+from ecomlm_sdk.tasks.prediction.metrics import calibration_table, classification_metrics
+
+__all__ = ["PurchasePrediction", "PurchasePredictionOptions"]
+
+_STATE = "purchase_prediction.json"
+_REVENUE = "revenue"
+_RFM = ("recency_days", "n_orders", "revenue_total")
+
+
+class PurchasePredictionOptions(TaskOptions):
+    """Options of :class:`PurchasePrediction`."""
+
+    horizon_days: int = Field(default=90, ge=1, description="Predict purchases in this many days.")
+    learner: str = Field(
+        default="lightgbm",
+        description="'lightgbm', 'logistic', or the name of a registered text classifier.",
+    )
+    snapshots: int = Field(
+        default=6, ge=1, description="Training snapshots stacked (more rows, same customers)."
+    )
+    snapshot_step_days: int = Field(default=14, ge=1, description="Days between snapshots.")
+    categories: int = Field(
+        default=5,
+        ge=0,
+        description="Spend share in the top-N categories (when the store has them).",
+    )
+    seed: int = Field(default=0, description="Random seed of the learners.")
+    threads: int | None = Field(default=None, ge=1, description="Learner threads (None: all).")
+
+
+class PurchasePrediction(Task):
+    """Probability that each customer buys within ``horizon_days``, and expected revenue.
+
+    Example:
+        ```py
+        pp = ecomlm_sdk.task("purchase-prediction", horizon_days=90)
+        report = pp.evaluate(store, cutoff="2011-09-09")
+        scores = pp.fit(store).predict(store)  # customer_id, p_buy, expected_revenue
+        ```
+    """
+
+    name: ClassVar[str] = "purchase-prediction"
+    Options: ClassVar[type[TaskOptions]] = PurchasePredictionOptions
+    options: PurchasePredictionOptions
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.classifier: Learner | None = None
+        self.revenue: LightGBMLearner | None = None
+        self.features: list[str] = []
+        self.categories: list[str] = []
+
+    # ------------------------------------------------------------------ Task hooks
+    def _fit(self, store: EcomStore) -> None:
+        self._train(store, _end_of(store))
+
+    def _predict(self, store: EcomStore) -> pl.DataFrame:
+        return self._score(store, _end_of(store))
+
+    def _evaluate(self, store: EcomStore, cutoff: Cutoff | None, **kwargs: Any) -> EvaluationReport:
+        if kwargs:
+            raise TaskError(
+                f"purchase-prediction.evaluate() got unknown argument(s) {sorted(kwargs)}; "
+                "it takes only cutoff"
+            )
+        if cutoff is None:
+            raise TaskError(
+                "purchase-prediction.evaluate() needs a cutoff, e.g. "
+                "evaluate(store, cutoff='2011-09-09')"
+            )
+        at = to_utc_datetime(cutoff)
+        history, future = store.split(at)
+        horizon = dt.timedelta(days=self.options.horizon_days)
+        model = type(self)(**self.options.model_dump())
+        model._train(history, at)
+        scored = model._score(history, at)
+        truth = purchase_labels(future, at, at + horizon)
+        joined = scored.join(truth, on="customer_id", how="left").with_columns(
+            pl.col("bought").fill_null(0), pl.col("revenue").fill_null(0.0)
+        )
+        if joined.height == 0:
+            raise TaskError(f"No customer bought before cutoff {at.date()}: pick a later cutoff")
+        labels = joined.get_column("bought").to_numpy().astype(np.int64)
+        p_buy = joined.get_column("p_buy").to_numpy()
+        metrics = classification_metrics(labels, p_buy)
+        actual = joined.get_column("revenue").to_numpy()
+        expected = joined.get_column("expected_revenue").to_numpy()
+        metrics["revenue_mae"] = float(np.abs(actual - expected).mean())
+        metrics["revenue_corr"] = float(np.corrcoef(actual, expected)[0, 1])
+        baselines = model._baselines(history, at, joined)
+        return EvaluationReport(
+            task=self.name,
+            cutoff=at.isoformat(),
+            metrics=metrics,
+            baselines=baselines,
+            details={
+                "customers": joined.height,
+                "positive_rate": float(labels.mean()),
+                "calibration": calibration_table(labels, p_buy),
+                "features": list(model.features),
+            },
+        )
+
+    def _save(self, folder: Path) -> None:
+        classifier, revenue = self._require()
+        classifier.save(folder)
+        (folder / _REVENUE).mkdir(exist_ok=True)
+        revenue.save(folder / _REVENUE)
+        state = {"features": self.features, "categories": self.categories}
+        (folder / _STATE).write_text(json.dumps(state, indent=2))
+
+    def _load(self, folder: Path) -> None:
+        if not (folder / _STATE).is_file():
+            raise TaskError(f"{folder / _STATE} is missing: save the task with pp.save(folder)")
+        state = json.loads((folder / _STATE).read_text())
+        self.features, self.categories = state["features"], state["categories"]
+        self.classifier = make_learner(
+            self.options.learner, self.options.seed, self.options.threads
+        )
+        self.classifier.load(folder)
+        self.revenue = _revenue_learner(self.options.seed, self.options.threads)
+        self.revenue.load(folder / _REVENUE)
+
+    # ------------------------------------------------------------------ internals
+    def _require(self) -> tuple[Learner, LightGBMLearner]:
+        if self.classifier is None or self.revenue is None:
+            raise NotFittedError("Task 'purchase-prediction' is not fitted: call fit(store) first")
+        return self.classifier, self.revenue
+
+    def _frame(self, store: EcomStore, as_of: dt.datetime) -> pl.DataFrame:
+        frame = customer_features(store, as_of)
+        if self.categories:
+            shares = category_shares(store, as_of, self.categories)
+            frame = frame.join(shares, on="customer_id", how="left").with_columns(
+                pl.col(f"cat_{i}").fill_null(0.0) for i in range(len(self.categories))
+            )
+        return frame
+
+    def _training_rows(self, store: EcomStore, end: dt.datetime) -> pl.DataFrame:
+        """Stacked snapshots before ``end``: features, ``bought`` and ``revenue`` per row."""
+        options = self.options
+        horizon = dt.timedelta(days=options.horizon_days)
+        starts = [
+            end - horizon - dt.timedelta(days=options.snapshot_step_days * i)
+            for i in range(options.snapshots)
+        ]
+        parts = []
+        for start in progress(starts, desc="snapshots", quiet=options.quiet):
+            frame = self._frame(store, start)
+            if frame.height == 0:
+                continue
+            labels = purchase_labels(store, start, start + horizon)
+            parts.append(
+                frame.join(labels, on="customer_id", how="left").with_columns(
+                    pl.col("bought").fill_null(0), pl.col("revenue").fill_null(0.0)
+                )
+            )
+        rows = pl.concat(parts) if parts else pl.DataFrame()
+        if rows.height == 0 or rows.get_column("bought").n_unique() < 2:
+            raise TaskError(
+                f"purchase-prediction needs customers who bought and customers who did not in "
+                f"the {options.horizon_days} days after a training snapshot, and found "
+                f"{rows.height} rows; use a store with more history or a shorter horizon_days"
+            )
+        return rows
+
+    def _train(self, store: EcomStore, end: dt.datetime) -> None:
+        options = self.options
+        horizon = dt.timedelta(days=options.horizon_days)
+        self.categories = top_categories(store, end - horizon, options.categories)
+        rows = self._training_rows(store, end)
+        self.features = [c for c in rows.columns if c not in ("customer_id", "bought", "revenue")]
+        x = rows.select(self.features).to_numpy().astype(np.float64)
+        y = rows.get_column("bought").to_numpy().astype(np.int64)
+        self.classifier = make_learner(options.learner, options.seed, options.threads)
+        self.classifier.fit(x, y, self.features)
+        buyers = y == 1
+        self.revenue = _revenue_learner(options.seed, options.threads)
+        target = np.log1p(rows.get_column("revenue").to_numpy()[buyers])
+        self.revenue.fit(x[buyers], target, self.features)
+
+    def _score(self, store: EcomStore, as_of: dt.datetime) -> pl.DataFrame:
+        classifier, revenue = self._require()
+        frame = self._frame(store, as_of)
+        schema = {"customer_id": pl.String, "p_buy": pl.Float64, "expected_revenue": pl.Float64}
+        if frame.height == 0:
+            return pl.DataFrame(schema=schema)
+        x = frame.select(self.features).to_numpy().astype(np.float64)
+        p_buy = classifier.predict_proba(x)
+        spend = np.expm1(revenue.predict_proba(x)).clip(min=0.0)
+        return pl.DataFrame(
+            {
+                "customer_id": frame.get_column("customer_id"),
+                "p_buy": p_buy,
+                "expected_revenue": p_buy * spend,
+            },
+            schema=schema,
+        )
+
+    def _baselines(
+        self, history: EcomStore, at: dt.datetime, joined: pl.DataFrame
+    ) -> dict[str, dict[str, float]]:
+        """Recency alone, RFM logistic regression and all-feature logistic regression, trained
+        on the same snapshots and scored on the same customers as the model.
+        """
+        labels = joined.get_column("bought").to_numpy().astype(np.int64)
+        rows = self._training_rows(history, at)
+        x_train = rows.select(self.features).to_numpy().astype(np.float64)
+        y_train = rows.get_column("bought").to_numpy().astype(np.int64)
+        test = joined.select("customer_id").join(
+            self._frame(history, at), on="customer_id", how="left"
+        )
+        x_test = test.select(self.features).to_numpy().astype(np.float64)
+        rfm = [self.features.index(c) for c in _RFM]
+        rfm_model = make_learner("logistic", self.options.seed, None)
+        rfm_model.fit(x_train[:, rfm], y_train, list(_RFM))
+        full_model = make_learner("logistic", self.options.seed, None)
+        full_model.fit(x_train, y_train, self.features)
+        return {
+            "recency": classification_metrics(labels, -test.get_column("recency_days").to_numpy()),
+            "rfm_logistic": classification_metrics(labels, rfm_model.predict_proba(x_test[:, rfm])),
+            "logistic": classification_metrics(labels, full_model.predict_proba(x_test)),
+        }
+
+
+def _revenue_learner(seed: int, threads: int | None) -> LightGBMLearner:
+    params: dict[str, Any] = {
+        "learning_rate": 0.03,
+        "num_leaves": 7,
+        "min_data_in_leaf": 50,
+        "lambda_l2": 5.0,
+        "seed": seed,
+        "deterministic": True,
+    }
+    if threads:
+        params["num_threads"] = threads
+    return LightGBMLearner(params, rounds=200, objective="regression")
+
+
+def _end_of(store: EcomStore) -> dt.datetime:
+    """Just after the last purchase in the store: the 'now' of fit and predict."""
+    last = store.purchases().get_column("created_at").max()
+    if not isinstance(last, dt.datetime):
+        raise TaskError(
+            "purchase-prediction found no purchases (lines with a customer, not cancelled, "
+            "quantity > 0, price > 0) in the store; load order data first"
+        )
+    return last + dt.timedelta(seconds=1)

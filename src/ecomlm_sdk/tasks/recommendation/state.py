@@ -1,0 +1,193 @@
+"""What a fitted recommender knows, how it is built from a store, and how it is saved.
+
+Everything is saved as JSON (ids, titles) and safetensors (sparse matrices as their CSR
+arrays, dense weights, embeddings): no pickle.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import scipy.sparse as sp
+from safetensors.numpy import load_file, save_file
+
+from ecomlm_sdk.data.store import EcomStore
+from ecomlm_sdk.errors import TaskError
+from ecomlm_sdk.tasks.recommendation.matrix import build_interactions
+from ecomlm_sdk.tasks.recommendation.scorers import cosine_neighbours, ease_weights
+
+__all__ = ["RecommenderState", "build_state", "candidate_products", "clean_purchases"]
+
+STATE_JSON = "recommender.json"
+STATE_TENSORS = "recommender.safetensors"
+
+
+@dataclass
+class RecommenderState:
+    """Fitted state: indexes, sparse purchase matrices and the learned component weights."""
+
+    customers: list[str]
+    products: list[str]
+    titles: list[str]
+    counts: sp.csr_matrix
+    weights: sp.csr_matrix
+    popularity: np.ndarray
+    trending: np.ndarray
+    neighbours: sp.csr_matrix | None = None
+    ease: np.ndarray | None = None
+    ease_index: np.ndarray | None = None
+    embeddings: np.ndarray | None = None
+    _rows: dict[str, int] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self._rows = {c: i for i, c in enumerate(self.customers)}
+
+    def rows(self, customer_ids: list[str]) -> np.ndarray:
+        """Row of each customer, -1 for customers without purchases (cold start)."""
+        return np.array([self._rows.get(c, -1) for c in customer_ids], dtype=np.int64)
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, folder: Path) -> None:
+        """Write ``recommender.json`` and ``recommender.safetensors`` into ``folder``."""
+        tensors: dict[str, np.ndarray] = {
+            "popularity": self.popularity,
+            "trending": self.trending,
+        }
+        for name in ("counts", "weights", "neighbours"):
+            matrix = getattr(self, name)
+            if matrix is not None:
+                tensors[f"{name}.data"] = matrix.data.astype(np.float32)
+                tensors[f"{name}.indices"] = matrix.indices.astype(np.int64)
+                tensors[f"{name}.indptr"] = matrix.indptr.astype(np.int64)
+        for name in ("ease", "ease_index", "embeddings"):
+            value = getattr(self, name)
+            if value is not None:
+                tensors[name] = np.ascontiguousarray(value)
+        save_file(tensors, str(folder / STATE_TENSORS))
+        meta = {"customers": self.customers, "products": self.products, "titles": self.titles}
+        (folder / STATE_JSON).write_text(json.dumps(meta))
+
+    @classmethod
+    def load(cls, folder: Path) -> RecommenderState:
+        """Read a state written by :meth:`save`."""
+        for name in (STATE_JSON, STATE_TENSORS):
+            if not (folder / name).is_file():
+                raise TaskError(
+                    f"{folder / name} is missing: the folder was not written by "
+                    "Recommendation.save(); fit and save the task again"
+                )
+        meta = json.loads((folder / STATE_JSON).read_text())
+        tensors = load_file(str(folder / STATE_TENSORS))
+        shape = (len(meta["customers"]), len(meta["products"]))
+
+        def csr(name: str, size: tuple[int, int]) -> sp.csr_matrix | None:
+            if f"{name}.data" not in tensors:
+                return None
+            parts = (tensors[f"{name}.data"], tensors[f"{name}.indices"], tensors[f"{name}.indptr"])
+            return sp.csr_matrix(parts, shape=size)
+
+        counts, weights = csr("counts", shape), csr("weights", shape)
+        assert counts is not None and weights is not None
+        square = (shape[1], shape[1])
+        return cls(
+            customers=meta["customers"],
+            products=meta["products"],
+            titles=meta["titles"],
+            counts=counts,
+            weights=weights,
+            popularity=tensors["popularity"],
+            trending=tensors["trending"],
+            neighbours=csr("neighbours", square),
+            ease=tensors.get("ease"),
+            ease_index=tensors.get("ease_index"),
+            embeddings=tensors.get("embeddings"),
+        )
+
+
+def clean_purchases(store: EcomStore, non_products: Collection[str]) -> pl.DataFrame:
+    """Purchases of real products (fees and services such as postage left out)."""
+    return (
+        store.purchases()
+        .filter(pl.col("product_id").is_not_null())
+        .filter(~pl.col("product_id").is_in(list(non_products)))
+    )
+
+
+def candidate_products(
+    store: EcomStore,
+    purchases: pl.DataFrame,
+    non_products: Collection[str],
+    *,
+    include_unsold: bool,
+    launched_before: dt.datetime | None,
+) -> pl.DataFrame:
+    """Products that may be recommended, with their titles: ``product_id, title``.
+
+    Every product bought in ``purchases``; with ``include_unsold`` also catalogue products
+    never bought (only content similarity can rank those: the cold-start case). When
+    ``launched_before`` is given, unsold products count only if their ``created_at`` is known
+    and earlier, so an evaluation never learns of a product from the future.
+    """
+    sold = purchases.group_by("product_id").agg(pl.col("title").drop_nulls().first())
+    catalogue = store.products.filter(pl.col("product_id").is_not_null()).filter(
+        ~pl.col("product_id").is_in(list(non_products))
+    )
+    if launched_before is not None:
+        catalogue = catalogue.filter(pl.col("created_at") < launched_before)
+    catalogue_titles = catalogue.group_by("product_id").agg(pl.col("title").drop_nulls().first())
+    ids = sold.select("product_id")
+    if include_unsold:
+        ids = pl.concat([ids, catalogue_titles.select("product_id")]).unique()
+    return (
+        ids.join(catalogue_titles, on="product_id", how="left")
+        .join(sold.rename({"title": "_sold_title"}), on="product_id", how="left")
+        .select(
+            "product_id",
+            pl.coalesce("title", "_sold_title", "product_id").alias("title"),
+        )
+        .sort("product_id")
+    )
+
+
+def build_state(
+    purchases: pl.DataFrame,
+    candidates: pl.DataFrame,
+    as_of: dt.datetime,
+    *,
+    components: Collection[str],
+    half_life_days: float,
+    popularity_half_life_days: float,
+    neighbours: int,
+    ease_l2: float,
+    ease_max_products: int,
+    embeddings: np.ndarray | None,
+) -> RecommenderState:
+    """Fit every component in ``components`` on ``purchases`` over ``candidates``."""
+    products = candidates.get_column("product_id").to_list()
+    interactions = build_interactions(purchases, products, as_of, half_life_days)
+    trending = build_interactions(purchases, products, as_of, popularity_half_life_days)
+    binary = interactions.binary
+    state = RecommenderState(
+        customers=interactions.customers,
+        products=products,
+        titles=candidates.get_column("title").to_list(),
+        counts=interactions.counts,
+        weights=interactions.weights,
+        popularity=np.asarray(binary.sum(axis=0), dtype=np.float32).ravel(),
+        trending=trending.popularity.astype(np.float32),
+        embeddings=embeddings,
+    )
+    if "itemknn" in components:
+        state.neighbours = cosine_neighbours(binary, neighbours)
+    if "ease" in components:
+        ranked = np.argsort(-state.popularity, kind="stable")
+        index = np.sort(ranked[: min(ease_max_products, len(products))]).astype(np.int64)
+        state.ease_index = index
+        state.ease = ease_weights(binary[:, index], ease_l2)
+    return state

@@ -1,0 +1,400 @@
+"""The ``recommendation`` task: top-k products per customer, for buying again or discovering.
+
+A hybrid of five components (popularity, the customer's own repeat purchases, item-item
+cosine, EASE and product-text content similarity) blended with two weight sets: one for "buy
+again" lists and one for ``exclude_owned=True`` "discover something new" lists.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, ClassVar, Final, Literal
+
+import numpy as np
+import polars as pl
+import scipy.sparse as sp
+from pydantic import Field
+
+from ecomlm_sdk.data.store import Cutoff, EcomStore, to_utc_datetime
+from ecomlm_sdk.errors import NotFittedError, TaskError
+from ecomlm_sdk.progress import progress
+from ecomlm_sdk.tasks.base import EvaluationReport, Task, TaskOptions
+from ecomlm_sdk.tasks.features import NON_PRODUCT_CODES
+from ecomlm_sdk.tasks.recommendation.metrics import ranking_metrics
+from ecomlm_sdk.tasks.recommendation.scorers import COMPONENTS, blend, content_profiles
+from ecomlm_sdk.tasks.recommendation.state import (
+    RecommenderState,
+    build_state,
+    candidate_products,
+    clean_purchases,
+)
+
+__all__ = ["DEFAULT_DISCOVER_WEIGHTS", "DEFAULT_WEIGHTS", "Recommendation", "RecommendationOptions"]
+
+#: Blend for "buy again" lists (measured on the sample store, see the recommendation guide).
+DEFAULT_WEIGHTS: Final[Mapping[str, float]] = {
+    "repeat": 1.0,
+    "ease": 0.3,
+    "content": 0.1,
+    "popularity": 0.2,
+}
+#: Blend for ``exclude_owned=True`` lists: only products new to the customer.
+DEFAULT_DISCOVER_WEIGHTS: Final[Mapping[str, float]] = {
+    "ease": 1.0,
+    "content": 0.2,
+    "popularity": 0.1,
+}
+#: Single-strategy blends; a tiny popularity weight breaks ties (and serves cold start).
+_SINGLE: Final = 1e-3
+#: Baselines reported by ``evaluate``: the classic recipes, scored on the same split.
+_BASELINES: Final[Mapping[str, Mapping[str, float]]] = {
+    "popularity": {"popularity_all": 1.0},
+    "repeat": {"bought_count": 1.0, "popularity_all": _SINGLE},
+    "itemknn": {"itemknn": 1.0, "popularity_all": _SINGLE},
+    "ease": {"ease": 1.0, "popularity_all": _SINGLE},
+    "content": {"content": 1.0, "popularity_all": _SINGLE},
+}
+
+Strategy = Literal["hybrid", "popularity", "repeat", "itemknn", "ease", "content"]
+
+
+class RecommendationOptions(TaskOptions):
+    """Options of :class:`Recommendation`."""
+
+    k: int = Field(default=10, ge=1, description="Products per customer.")
+    strategy: Strategy = Field(
+        default="hybrid", description="'hybrid' (blend) or one component alone."
+    )
+    weights: dict[str, float] | None = Field(
+        default=None,
+        description="Blend for buy-again lists, component -> weight (default DEFAULT_WEIGHTS).",
+    )
+    discover_weights: dict[str, float] | None = Field(
+        default=None,
+        description="Blend for exclude_owned lists (default DEFAULT_DISCOVER_WEIGHTS).",
+    )
+    embedder: str | None = Field(
+        default="minilm-embedder",
+        description="Registered embedder for product-text content scores; None turns content off.",
+    )
+    half_life_days: float = Field(
+        default=60.0, gt=0, description="A purchase this old counts half (repeat and taste)."
+    )
+    popularity_half_life_days: float = Field(
+        default=20.0, gt=0, description="Half-life of the trending-popularity component."
+    )
+    neighbours: int = Field(default=200, ge=1, description="Item-item neighbours kept per product.")
+    ease_l2: float = Field(default=250.0, gt=0, description="EASE ridge penalty (lambda).")
+    ease_max_products: int = Field(
+        default=20_000, ge=1, description="EASE is fitted on at most this many best sellers."
+    )
+    include_unsold: bool = Field(
+        default=True, description="Let catalogue products never sold be recommended (by content)."
+    )
+    non_products: tuple[str, ...] = Field(
+        default=NON_PRODUCT_CODES, description="Product ids that are fees or services, never shown."
+    )
+    batch_size: int = Field(default=1024, ge=1, description="Customers scored per batch.")
+
+
+class Recommendation(Task):
+    """Top-k product recommendations per customer.
+
+    Example:
+        ```py
+        rec = ecomlm_sdk.task("recommendation", k=10).fit(store)
+        rec.recommend(["17850"])  # customer_id, rank, product_id, title, score
+        ```
+    """
+
+    name: ClassVar[str] = "recommendation"
+    Options: ClassVar[type[TaskOptions]] = RecommendationOptions
+    options: RecommendationOptions
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.state: RecommenderState | None = None
+        unknown = set(self._weights(False)) | set(self._weights(True))
+        unknown -= {*COMPONENTS, "popularity_all", "bought_count"}
+        if unknown:
+            raise TaskError(
+                f"Unknown blend component(s) {sorted(unknown)} in the weights of task "
+                f"'recommendation'; use {list(COMPONENTS)}"
+            )
+        if self.options.embedder is None and self.options.strategy == "content":
+            raise TaskError("strategy='content' needs an embedder: pass embedder='minilm-embedder'")
+
+    # ------------------------------------------------------------------ public API
+    def recommend(
+        self,
+        customer_ids: Iterable[str],
+        *,
+        k: int | None = None,
+        exclude_owned: bool = False,
+    ) -> pl.DataFrame:
+        """Top-``k`` products for each customer.
+
+        Customers the model has never seen (no purchases) get the trending products: the
+        cold-start answer.
+
+        Args:
+            customer_ids: Customers to recommend for (a single id string works too).
+            k: List length (default: the ``k`` option).
+            exclude_owned: Leave out products the customer already bought ("discover").
+
+        Returns:
+            ``customer_id, rank, product_id, title, score``; ``rank`` starts at 1.
+        """
+        state = self._require_state()
+        ids = [customer_ids] if isinstance(customer_ids, str) else [str(c) for c in customer_ids]
+        return self._rank(state, ids, self._weights(exclude_owned), exclude_owned, k)
+
+    # ------------------------------------------------------------------ Task hooks
+    def _fit(self, store: EcomStore) -> None:
+        purchases = clean_purchases(store, self.options.non_products)
+        if purchases.height == 0:
+            raise TaskError(
+                "Task 'recommendation' found no purchases in the store (lines with a customer, "
+                "not cancelled, quantity > 0 and price > 0); load order data first"
+            )
+        as_of = purchases.get_column("created_at").max()
+        assert isinstance(as_of, dt.datetime)
+        self.state = self._build(store, purchases, as_of + dt.timedelta(seconds=1), None)
+
+    def _predict(self, store: EcomStore) -> pl.DataFrame:
+        customers = pl.concat(
+            [store.customers.get_column("customer_id"), store.purchases().get_column("customer_id")]
+        )
+        return self.recommend(customers.unique().sort().to_list())
+
+    def _evaluate(self, store: EcomStore, cutoff: Cutoff | None, **kwargs: Any) -> EvaluationReport:
+        if cutoff is None:
+            raise TaskError(
+                "recommendation.evaluate() needs a cutoff, e.g. evaluate(store, cutoff='2011-10-01')"
+            )
+        exclude_owned = bool(kwargs.pop("exclude_owned", False))
+        k = int(kwargs.pop("k", self.options.k))
+        if kwargs:
+            raise TaskError(
+                f"recommendation.evaluate() got unknown argument(s) {sorted(kwargs)}; "
+                "it takes cutoff, exclude_owned and k"
+            )
+        at = to_utc_datetime(cutoff)
+        history, future = store.split(at)
+        past = clean_purchases(history, self.options.non_products)
+        later = clean_purchases(future, self.options.non_products)
+        if past.height == 0 or later.height == 0:
+            raise TaskError(
+                f"No purchases on one side of cutoff {at.date()}: pick a cutoff inside the data"
+            )
+        state = self._build(history, past, at, at, evaluate=True)
+        owned = _products_by_customer(past)
+        bought = _products_by_customer(later)
+        customers = sorted(set(owned) & set(bought))
+        relevant = {c: (bought[c] - owned[c]) if exclude_owned else bought[c] for c in customers}
+        relevant = {c: r for c, r in relevant.items() if r}
+
+        def score(weights: Mapping[str, float]) -> dict[str, float]:
+            ranked = self._rank(state, list(relevant), weights, exclude_owned, k)
+            lists = {
+                c: g.get_column("product_id").to_list()
+                for (c,), g in ranked.group_by("customer_id", maintain_order=True)
+            }
+            return ranking_metrics(lists, relevant, k, len(state.products))
+
+        baselines = {
+            name: score(weights)
+            for name, weights in _BASELINES.items()
+            if name != "content" or state.embeddings is not None
+        }
+        return EvaluationReport(
+            task=self.name,
+            cutoff=at.isoformat(),
+            metrics=score(self._weights(exclude_owned)),
+            baselines=baselines,
+            details={
+                "exclude_owned": exclude_owned,
+                "k": k,
+                "candidates": len(state.products),
+                "weights": dict(self._weights(exclude_owned)),
+            },
+        )
+
+    def _save(self, folder: Path) -> None:
+        self._require_state().save(folder)
+
+    def _load(self, folder: Path) -> None:
+        self.state = RecommenderState.load(folder)
+
+    # ------------------------------------------------------------------ internals
+    def _require_state(self) -> RecommenderState:
+        if self.state is None:
+            raise NotFittedError(
+                "Task 'recommendation' is not fitted: call fit(store) or Recommendation.load()"
+            )
+        return self.state
+
+    def _weights(self, exclude_owned: bool) -> Mapping[str, float]:
+        strategy = self.options.strategy
+        if strategy != "hybrid":
+            return (
+                {strategy: 1.0}
+                if strategy == "popularity"
+                else {strategy: 1.0, "popularity": _SINGLE}
+            )
+        if exclude_owned:
+            return self.options.discover_weights or DEFAULT_DISCOVER_WEIGHTS
+        return self.options.weights or DEFAULT_WEIGHTS
+
+    def _build(
+        self,
+        store: EcomStore,
+        purchases: pl.DataFrame,
+        as_of: dt.datetime,
+        launched_before: dt.datetime | None,
+        *,
+        evaluate: bool = False,
+    ) -> RecommenderState:
+        options = self.options
+        candidates = candidate_products(
+            store,
+            purchases,
+            options.non_products,
+            include_unsold=options.include_unsold,
+            launched_before=launched_before,
+        )
+        used = {*self._weights(False), *self._weights(True)}
+        if evaluate:
+            used |= set(COMPONENTS)
+        embeddings = None
+        if options.embedder is not None and "content" in used:
+            embeddings = _embed_titles(options.embedder, candidates.get_column("title").to_list())
+        return build_state(
+            purchases,
+            candidates,
+            as_of,
+            components=used,
+            half_life_days=options.half_life_days,
+            popularity_half_life_days=options.popularity_half_life_days,
+            neighbours=options.neighbours,
+            ease_l2=options.ease_l2,
+            ease_max_products=options.ease_max_products,
+            embeddings=embeddings,
+        )
+
+    def _rank(
+        self,
+        state: RecommenderState,
+        customer_ids: list[str],
+        weights: Mapping[str, float],
+        exclude_owned: bool,
+        k: int | None,
+    ) -> pl.DataFrame:
+        top_k = min(k or self.options.k, len(state.products))
+        rows = state.rows(customer_ids)
+        out_ids: list[str] = []
+        out_cols: list[np.ndarray] = []
+        out_scores: list[np.ndarray] = []
+        size = self.options.batch_size
+        batches = range(0, len(customer_ids), size)
+        for start in progress(batches, desc="recommend", unit="batch", quiet=self.options.quiet):
+            batch = rows[start : start + size]
+            scores = _component_scores(state, batch, weights)
+            total = blend(scores, weights)
+            if exclude_owned:
+                owned = _select(state.counts, batch)
+                total[owned.nonzero()] = -np.inf
+            top = np.argsort(-total, axis=1, kind="stable")[:, :top_k]
+            values = np.take_along_axis(total, top, axis=1)
+            out_ids.extend(customer_ids[start : start + size])
+            out_cols.append(top)
+            out_scores.append(values)
+        if not out_ids:
+            return _empty_frame()
+        columns = np.concatenate(out_cols)
+        values = np.concatenate(out_scores)
+        keep = np.isfinite(values).ravel()
+        products = np.array(state.products, dtype=object)[columns.ravel()]
+        titles = np.array(state.titles, dtype=object)[columns.ravel()]
+        frame = pl.DataFrame(
+            {
+                "customer_id": np.repeat(np.array(out_ids, dtype=object), top_k)[keep].tolist(),
+                "rank": np.tile(np.arange(1, top_k + 1, dtype=np.int32), len(out_ids))[keep],
+                "product_id": products[keep].tolist(),
+                "title": titles[keep].tolist(),
+                "score": values.ravel()[keep].astype(np.float64),
+            },
+            schema=_SCHEMA,
+        )
+        return frame
+
+
+_SCHEMA: Final = {
+    "customer_id": pl.String,
+    "rank": pl.Int32,
+    "product_id": pl.String,
+    "title": pl.String,
+    "score": pl.Float64,
+}
+
+
+def _empty_frame() -> pl.DataFrame:
+    return pl.DataFrame(schema=_SCHEMA)
+
+
+def _select(matrix: sp.csr_matrix, rows: np.ndarray) -> sp.csr_matrix:
+    """Rows of ``matrix``; row index -1 gives an empty row (a customer never seen)."""
+    known = (rows >= 0).astype(np.float32)
+    picked: sp.csr_matrix = sp.diags(known) @ matrix[np.where(rows >= 0, rows, 0)]
+    return picked.tocsr()
+
+
+def _component_scores(
+    state: RecommenderState, rows: np.ndarray, weights: Mapping[str, float]
+) -> dict[str, np.ndarray]:
+    n = len(rows)
+    scores: dict[str, np.ndarray] = {}
+    wanted = {name for name, w in weights.items() if w}
+    if "popularity" in wanted:
+        scores["popularity"] = np.broadcast_to(state.trending, (n, len(state.products)))
+    if "popularity_all" in wanted:
+        scores["popularity_all"] = np.broadcast_to(state.popularity, (n, len(state.products)))
+    recent = _select(state.weights, rows)
+    if "repeat" in wanted:
+        scores["repeat"] = recent.toarray()
+    if "bought_count" in wanted:
+        scores["bought_count"] = _select(state.counts, rows).toarray()
+    if "itemknn" in wanted and state.neighbours is not None:
+        scores["itemknn"] = (recent @ state.neighbours).toarray()
+    if "ease" in wanted and state.ease is not None and state.ease_index is not None:
+        binary = _select(state.counts, rows)[:, state.ease_index]
+        binary.data = np.ones_like(binary.data)
+        ease = np.zeros((n, len(state.products)), dtype=np.float32)
+        ease[:, state.ease_index] = binary @ state.ease
+        scores["ease"] = ease
+    if "content" in wanted and state.embeddings is not None:
+        scores["content"] = content_profiles(recent, state.embeddings) @ state.embeddings.T
+    return scores
+
+
+def _products_by_customer(purchases: pl.DataFrame) -> dict[str, set[str]]:
+    grouped = purchases.group_by("customer_id").agg(pl.col("product_id").unique())
+    return {c: set(p) for c, p in grouped.iter_rows()}
+
+
+def _embed_titles(embedder: str, titles: list[str]) -> np.ndarray:
+    from ecomlm_sdk.api import load_model
+    from ecomlm_sdk.models.base import Embedder
+
+    model = load_model(embedder)
+    if not isinstance(model, Embedder):
+        raise TaskError(
+            f"Model {embedder!r} is a {type(model).__name__}, not an Embedder; pass the name of "
+            "a registered embedder as embedder=... (e.g. 'minilm-embedder')"
+        )
+    vectors = model.embed(titles).astype(np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    normalized: np.ndarray = vectors / np.where(norms == 0, 1.0, norms)
+    return normalized
