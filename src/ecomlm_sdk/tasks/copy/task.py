@@ -1,0 +1,295 @@
+"""The ``generate-copy`` task: email subject lines and product blurbs per customer.
+
+Prompts hold a customer's segment and recommended product titles, never personal data (and go
+through :func:`ecomlm_sdk.privacy.redact` regardless). Recommendations come from the task
+registered as ``recommendation`` when there is one, else from the customer's own most-bought
+products topped up by the shop's most popular ones.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Any, ClassVar
+
+import polars as pl
+from pydantic import Field
+
+from ecomlm_sdk.data.store import Cutoff, EcomStore
+from ecomlm_sdk.errors import ModelError, NotFittedError, TaskError, UnknownComponentError
+from ecomlm_sdk.models.base import TextGenerator
+from ecomlm_sdk.plugins import get_registry
+from ecomlm_sdk.privacy import contains_pii, install_log_redaction, redact
+from ecomlm_sdk.tasks.base import EvaluationReport, Task, TaskOptions
+from ecomlm_sdk.tasks.copy.corpus import (
+    blurb_prompt,
+    build_corpus,
+    nice_title,
+    subject_prompt,
+    template_blurb,
+    template_subject,
+)
+from ecomlm_sdk.tasks.copy.recommend import Recommender
+from ecomlm_sdk.tasks.copy.scoring import score_copy
+from ecomlm_sdk.tasks.copy.segments import customer_segments
+
+__all__ = ["CopyOptions", "CopyTask"]
+
+logger = logging.getLogger("ecomlm_sdk.tasks.copy")
+install_log_redaction(logger)
+
+#: Generator options used when ``generator_options`` is None, per generator name: the built-in
+#: ``gpt2`` starts without weights and is trained from scratch on the copy corpus (offline).
+OFFLINE_GENERATOR: dict[str, dict[str, Any]] = {"gpt2": {"name_or_path": None}}
+#: Fit arguments used when ``generator_fit_options`` is None, per generator name: a 2-layer,
+#: 64-wide GPT-2, small enough to learn the copy format in seconds on a laptop CPU.
+OFFLINE_FIT: dict[str, dict[str, Any]] = {
+    "gpt2": {"epochs": 4, "n_embd": 64, "n_head": 2, "learning_rate": 5e-3, "batch_size": 8}
+}
+_STATE_FILE = "copy_state.json"
+_GENERATOR_DIR = "generator"
+
+COPY_SCHEMA: dict[str, pl.DataType] = {
+    "customer_id": pl.String(),
+    "segment": pl.String(),
+    "products": pl.List(pl.String()),
+    "subject": pl.String(),
+    "blurb": pl.String(),
+    "subject_generated": pl.Boolean(),
+    "blurb_generated": pl.Boolean(),
+}
+
+
+class CopyOptions(TaskOptions):
+    """Options of the ``generate-copy`` task."""
+
+    generator: str = Field(default="gpt2", description="Registered text generator.")
+    generator_options: dict[str, Any] | None = Field(
+        default=None,
+        description="Options for load_model; None: offline defaults (gpt2 without weights).",
+    )
+    train_generator: bool = Field(
+        default=True, description="Train the generator on the copy corpus in fit()."
+    )
+    from_scratch: bool = Field(
+        default=True, description="Train a new small model and tokenizer (no hub needed)."
+    )
+    generator_fit_options: dict[str, Any] | None = Field(
+        default=None,
+        description="Keyword arguments for the generator's fit(); None: OFFLINE_FIT defaults.",
+    )
+    corpus_size: int = Field(default=1500, ge=10, description="Training lines built for fit().")
+    corpus_products: int = Field(
+        default=500, ge=1, description="Most popular products whose titles go in the corpus."
+    )
+    recommender: str | None = Field(
+        default="recommendation",
+        description="Registered task recommending products; None: own top products + popularity.",
+    )
+    recommender_options: dict[str, Any] = Field(
+        default_factory=dict, description="Options for the recommender task."
+    )
+    exclude_owned: bool = Field(
+        default=False, description="Feature only products the customer has not bought yet."
+    )
+    products_per_customer: int = Field(default=3, ge=1, le=10, description="Products per email.")
+    max_new_tokens: int = Field(default=32, ge=4, le=128, description="Tokens per generated text.")
+    only_consenting: bool = Field(
+        default=True, description="predict() skips customers with accepts_marketing == False."
+    )
+    eval_customers: int = Field(default=200, ge=1, description="Customers evaluate() writes for.")
+    seed: int = Field(default=0, description="Seed of the corpus and of sampling.")
+
+
+class CopyTask(Task):
+    """Writes an email subject line and a product blurb for each customer.
+
+    Example:
+        ```py
+        copy = ecomlm_sdk.task("generate-copy").fit(store)
+        copy.generate(["17850"], store)   # customer_id, segment, products, subject, blurb, ...
+        ```
+    """
+
+    name: ClassVar[str] = "generate-copy"
+    Options: ClassVar[type[CopyOptions]] = CopyOptions  # type: ignore[assignment]
+    options: CopyOptions
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.generator: TextGenerator | None = None
+        self.recommender: Recommender | None = None
+        self.corpus: list[str] = []
+        self.fit_summary: dict[str, float] = {}
+
+    # ------------------------------------------------------------------ public API
+    def generate(self, customer_ids: list[str], store: EcomStore) -> pl.DataFrame:
+        """Write copy for ``customer_ids`` from what ``store`` knows about them.
+
+        Returns:
+            Columns ``customer_id, segment, products`` (titles), ``subject, blurb`` and
+            ``subject_generated, blurb_generated`` (False where the template fallback was used).
+        """
+        generator, recommender = self._fitted_parts()
+        if not customer_ids:
+            return pl.DataFrame(schema=COPY_SCHEMA)
+        segments = dict(customer_segments(store).select("customer_id", "segment").iter_rows())
+        picks = recommender.recommend(customer_ids, store)
+        rows = [(cid, segments.get(cid, "prospect"), picks.get(cid, [])) for cid in customer_ids]
+        subject_prompts = [redact(subject_prompt(seg, prods)) for _, seg, prods in rows]
+        blurb_prompts = [
+            redact(blurb_prompt(seg, prods[0] if prods else "our bestsellers"))
+            for _, seg, prods in rows
+        ]
+        outputs = generator.generate(
+            subject_prompts + blurb_prompts,
+            max_new_tokens=self.options.max_new_tokens,
+            stop=["\n", " | ", "Audience:"],
+        )
+        texts = [str(o).strip() for o in outputs]
+        records = []
+        for i, (cid, seg, prods) in enumerate(rows):
+            subject, subject_ok = _usable(texts[i], template_subject(seg, prods, i), prods)
+            lead = prods[0] if prods else "our bestsellers"
+            blurb, blurb_ok = _usable(texts[len(rows) + i], template_blurb(lead, i), prods[:1])
+            records.append((cid, seg, prods, subject, blurb, subject_ok, blurb_ok))
+        logger.info("generate-copy: wrote copy for %d customers", len(records))
+        return pl.DataFrame(records, schema=COPY_SCHEMA, orient="row")
+
+    # ------------------------------------------------------------------ Task stages
+    def _fit(self, store: EcomStore) -> None:
+        started = time.perf_counter()
+        self.recommender = Recommender.fit(
+            store,
+            name=self.options.recommender,
+            options=self.options.recommender_options,
+            k=self.options.products_per_customer,
+            exclude_owned=self.options.exclude_owned,
+        )
+        titles = self.recommender.popular_titles(self.options.corpus_products)
+        self.corpus = build_corpus(titles, size=self.options.corpus_size, seed=self.options.seed)
+        generator = self._new_generator()
+        if self.options.train_generator:
+            if not self.corpus:
+                raise TaskError(
+                    "generate-copy cannot train its generator: the store has no purchased "
+                    "products with titles; load a store with orders, or pass "
+                    "train_generator=False with a pretrained generator"
+                )
+            fit = getattr(generator, "fit", None)
+            if fit is None:
+                raise TaskError(
+                    f"Generator {self.options.generator!r} has no fit(); pass "
+                    "train_generator=False to use it as it is"
+                )
+            fit_options = self.options.generator_fit_options
+            if fit_options is None:
+                fit_options = OFFLINE_FIT.get(self.options.generator, {})
+            if self.options.from_scratch:
+                fit_options = {"from_scratch": True, **fit_options}
+            fit(self.corpus, **fit_options)
+        self.generator = generator
+        self.fit_summary = {
+            "fit_seconds": time.perf_counter() - started,
+            "corpus_lines": float(len(self.corpus)),
+        }
+
+    def _predict(self, store: EcomStore) -> pl.DataFrame:
+        customers = store.customers
+        if self.options.only_consenting:
+            customers = customers.filter(pl.col("accepts_marketing").fill_null(True))
+        return self.generate(customers.get_column("customer_id").to_list(), store)
+
+    def _evaluate(self, store: EcomStore, cutoff: Cutoff | None, **kwargs: Any) -> EvaluationReport:
+        if kwargs:
+            raise TaskError(
+                f"generate-copy.evaluate() got unknown argument(s) {sorted(kwargs)}; it takes "
+                "store and cutoff"
+            )
+        history, future = store.split(cutoff) if cutoff is not None else (store, None)
+        trainee = type(self)(**self.options.model_dump())
+        trainee._fit(history)
+        buyers = history.purchases().get_column("customer_id").unique().sort()
+        sample = buyers.sample(
+            min(self.options.eval_customers, buyers.len()), seed=self.options.seed
+        ).sort()
+        started = time.perf_counter()
+        copy = trainee.generate(sample.to_list(), history)
+        seconds = time.perf_counter() - started
+        assert trainee.recommender is not None
+        return score_copy(
+            copy,
+            corpus=trainee.corpus,
+            future=future,
+            popular=trainee.recommender.popular_titles(self.options.products_per_customer),
+            cutoff=cutoff,
+            extra={**trainee.fit_summary, "generate_seconds": seconds},
+        )
+
+    def _save(self, folder: Path) -> None:
+        generator, recommender = self._fitted_parts()
+        try:
+            generator.save(folder / _GENERATOR_DIR)
+        except ModelError as exc:
+            raise TaskError(
+                f"Cannot save task 'generate-copy': generator {self.options.generator!r} cannot "
+                f"be saved ({exc}); use a generator plugin that implements save()/load()"
+            ) from exc
+        recommender.save(folder)
+        state = {"corpus": self.corpus, "fit_summary": self.fit_summary}
+        (folder / _STATE_FILE).write_text(json.dumps(state))
+
+    def _load(self, folder: Path) -> None:
+        cls = get_registry().get("model", self.options.generator).component
+        options = self._generator_options()
+        options.pop("name_or_path", None)
+        self.generator = cls.load(folder / _GENERATOR_DIR, **options)
+        self.recommender = Recommender.load(
+            folder,
+            name=self.options.recommender,
+            k=self.options.products_per_customer,
+            exclude_owned=self.options.exclude_owned,
+        )
+        state = json.loads((folder / _STATE_FILE).read_text())
+        self.corpus = list(state["corpus"])
+        self.fit_summary = {k: float(v) for k, v in state["fit_summary"].items()}
+
+    # ------------------------------------------------------------------ internals
+    def _generator_options(self) -> dict[str, Any]:
+        if self.options.generator_options is not None:
+            return dict(self.options.generator_options)
+        return dict(OFFLINE_GENERATOR.get(self.options.generator, {}))
+
+    def _new_generator(self) -> TextGenerator:
+        try:
+            cls = get_registry().get("model", self.options.generator).component
+        except UnknownComponentError as exc:
+            raise TaskError(f"generate-copy needs a text generator: {exc}") from exc
+        model = cls(**self._generator_options())
+        if not isinstance(model, TextGenerator):
+            raise TaskError(
+                f"generate-copy needs a TextGenerator, but {self.options.generator!r} is a "
+                f"{type(model).__name__}; pick a generator (e.g. 'gpt2')"
+            )
+        return model
+
+    def _fitted_parts(self) -> tuple[TextGenerator, Recommender]:
+        if self.generator is None or self.recommender is None:
+            raise NotFittedError("Task 'generate-copy' is not fitted: call fit(store) first")
+        return self.generator, self.recommender
+
+
+def _usable(text: str, fallback: str, products: list[str]) -> tuple[str, bool]:
+    """The generated text when usable, else the template fallback (and False).
+
+    Usable: at least three words, no personal data, no prompt fields echoed, and naming one of
+    the featured ``products`` (when there are any), so the copy never promotes something else.
+    """
+    cleaned = " ".join(text.split())
+    if len(cleaned.split()) < 3 or contains_pii(cleaned) or ";" in cleaned:
+        return fallback, False
+    if products and not any(nice_title(p).lower() in cleaned.lower() for p in products):
+        return fallback, False
+    return cleaned, True
