@@ -11,7 +11,7 @@ import polars as pl
 from ecomlm_sdk.data.report import REJECTS_SCHEMA, FileLoadReport, empty_rejects
 from ecomlm_sdk.errors import DataSourceError
 from ecomlm_shopify.reading import ROW, RawFile
-from ecomlm_shopify.values import Check
+from ecomlm_shopify.values import Check, raw
 
 __all__ = [
     "BAD_COLUMN",
@@ -22,6 +22,7 @@ __all__ = [
     "ensure_columns",
     "first_failure",
     "not_blank",
+    "read_cells",
     "rejects_of",
 ]
 
@@ -77,6 +78,40 @@ def not_blank(columns: Sequence[str]) -> pl.Expr:
     test cheap enough to run over every column of wide files.
     """
     return pl.any_horizontal(pl.col(c).is_not_null() for c in columns)
+
+
+def read_cells(file: RawFile, columns: Sequence[str]) -> pl.DataFrame:
+    """Collect :data:`ROW` and ``columns`` (cleaned with :func:`raw`), blank lines left out.
+
+    Only ``columns`` are parsed from the file (the CSV scan skips the others), so a loader
+    that needs 20 of 79 columns does not pay for 79; the scan streams, so the uncleaned cells
+    are never all in memory at once. Absent columns come back as nulls. A line
+    is blank when every cell of the *whole* header is empty: rows empty in ``columns`` are
+    only candidates, confirmed (rarely, and only for them) by a second scan of every column.
+    """
+    present = [c for c in dict.fromkeys(columns) if c in file.header]
+    filled = "_filled"
+    df = file.frame.select(
+        ROW,
+        *(raw(c).alias(c) for c in present),
+        (not_blank(present) if present else pl.lit(False)).alias(filled),
+    ).collect(engine="streaming")
+    maybe_blank = df.filter(~pl.col(filled)).get_column(ROW)
+    if len(maybe_blank) and len(present) < len(file.header):
+        confirmed = (
+            file.frame.filter(pl.col(ROW).is_in(maybe_blank.implode()))
+            .filter(~not_blank(file.header))
+            .select(ROW)
+            .collect()
+            .get_column(ROW)
+        )
+        keep = ~pl.col(ROW).is_in(confirmed.implode())
+    else:
+        keep = pl.col(filled)
+    absent = [c for c in dict.fromkeys(columns) if c not in file.header]
+    return df.filter(keep).select(
+        ROW, *present, *(pl.lit(None, dtype=pl.String()).alias(c) for c in absent)
+    )
 
 
 def first_failure(checks: Sequence[Check]) -> list[pl.Expr]:

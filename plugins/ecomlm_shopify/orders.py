@@ -13,17 +13,19 @@ import polars as pl
 
 from ecomlm_sdk.data.report import FileLoadReport
 from ecomlm_shopify.common import (
+    BAD_COLUMN,
     BAD_REASON,
+    BAD_VALUE,
     FileResult,
     email_id,
     ensure_columns,
     first_failure,
-    not_blank,
+    read_cells,
     rejects_of,
 )
 from ecomlm_shopify.headers import KNOWN_COLUMNS
 from ecomlm_shopify.reading import ROW, RawFile
-from ecomlm_shopify.values import Check, parse_int, parse_money, parse_timestamp, raw
+from ecomlm_shopify.values import Check, money_series, quantity_series, timestamp_series
 
 __all__ = ["REQUIRED", "load_orders"]
 
@@ -51,6 +53,7 @@ _WANTED = (
 )
 _FIRST = "_first"
 _HAS_LINE = "_has_line"
+_BAD = "_bad"
 
 
 def _status(column: str) -> pl.Expr:
@@ -66,6 +69,10 @@ def load_orders(
 ) -> FileResult:
     """Read one orders export.
 
+    Only the columns the tables use (and unknown extra columns, which are kept) are parsed from
+    the file; checks run on every row, and the reject details are worked out for the bad rows
+    only, so a clean export pays for one pass of cheap expressions.
+
     Args:
         file: The opened export.
         email_to_customer: ``email -> customer_id`` from the customers export, used when the
@@ -74,25 +81,22 @@ def load_orders(
         strict: Raise at the first bad row instead of rejecting it.
     """
     extras = [c for c in file.header if c not in KNOWN_COLUMNS["orders"]]
-    frame = ensure_columns(file, file.frame, _WANTED, REQUIRED)
-    cleaned = frame.filter(not_blank(file.header)).select(
-        ROW, *(raw(c).alias(c) for c in (*_WANTED, *extras))
-    )
+    ensure_columns(file, file.frame, (), REQUIRED)
+    cells = read_cells(file, [*_WANTED, *extras])
     name = pl.col("Name")
-    parsed = cleaned.with_columns(
+    df = cells.with_columns(
         name.is_first_distinct().alias(_FIRST),
         pl.any_horizontal(pl.col(c).is_not_null() for c in _LINE).alias(_HAS_LINE),
-        parse_timestamp(pl.col("Created at")).alias("created_at"),
-        parse_timestamp(pl.col("Cancelled at")).alias("cancelled_at"),
-        *(parse_money(pl.col(c)).alias(n) for c, n in _MONEY.items()),
-        parse_int(pl.col("Lineitem quantity")).alias("quantity"),
-        parse_money(pl.col("Lineitem price")).alias("unit_price"),
-        parse_money(pl.col("Lineitem discount")).alias("discount"),
+        timestamp_series(cells.get_column("Created at")).alias("created_at"),
+        timestamp_series(cells.get_column("Cancelled at")).alias("cancelled_at"),
+        *(money_series(cells.get_column(c)).alias(n) for c, n in _MONEY.items()),
+        quantity_series(cells.get_column("Lineitem quantity")).alias("quantity"),
+        money_series(cells.get_column("Lineitem price")).alias("unit_price"),
+        money_series(cells.get_column("Lineitem discount")).alias("discount"),
     )
     first, has_line = pl.col(_FIRST), pl.col(_HAS_LINE)
     timestamp = "not a timestamp such as '2025-04-08 10:15:00 -0400'"
     checks = [
-        Check("Name", name, "every row needs the order Name (e.g. '#1001')"),
         Check("Created at", pl.col("created_at"), timestamp, when=first),
         *(
             Check(c, pl.col(n), "not an amount such as '12.50'", when=first)
@@ -107,70 +111,20 @@ def load_orders(
             "Lineitem discount", pl.col("discount"), "not an amount such as '1.00'", when=has_line
         ),
     ]
+    missing_name = name.is_null()
     missing_created = first & pl.col("Created at").is_null() & name.is_not_null()
     missing_qty = has_line & pl.col("Lineitem quantity").is_null()
-    df = (
-        parsed.with_columns(first_failure(checks))
-        .with_columns(
-            pl.when(pl.col(BAD_REASON).is_null() & missing_created)
-            .then(pl.lit("Created at"))
-            .when(pl.col(BAD_REASON).is_null() & missing_qty)
-            .then(pl.lit("Lineitem quantity"))
-            .otherwise(pl.col("_bad_column"))
-            .alias("_bad_column"),
-            pl.when(pl.col(BAD_REASON).is_null() & (missing_created | missing_qty))
-            .then(pl.lit("required value is empty"))
-            .otherwise(pl.col(BAD_REASON))
-            .alias(BAD_REASON),
-        )
-        .with_columns(
-            (pl.col(BAD_REASON).is_not_null() & first).any().over("Name").alias("_order_bad")
-        )
-        .with_columns(
-            pl.when(pl.col(BAD_REASON).is_null() & pl.col("_order_bad"))
-            .then(pl.lit("the first row of this order was rejected"))
-            .otherwise(pl.col(BAD_REASON))
-            .alias(BAD_REASON),
-            pl.when(pl.col(BAD_REASON).is_null() & pl.col("_order_bad"))
-            .then(pl.lit("Name"))
-            .otherwise(pl.col("_bad_column"))
-            .alias("_bad_column"),
-            pl.when(pl.col(BAD_REASON).is_null() & pl.col("_order_bad"))
-            .then(name)
-            .otherwise(pl.col("_bad_value"))
-            .alias("_bad_value"),
-        )
-        .select(
-            ROW,
-            "_bad_column",
-            "_bad_value",
-            BAD_REASON,
-            _FIRST,
-            _HAS_LINE,
-            name.alias("order_id"),
-            pl.col("Customer ID").alias("_customer_id"),
-            pl.col("Email").str.to_lowercase().alias("email"),
-            "created_at",
-            pl.col("Currency").str.to_uppercase().alias("currency"),
-            *_MONEY.values(),
-            _status("Financial Status").alias("financial_status"),
-            _status("Fulfillment Status").alias("fulfillment_status"),
-            "cancelled_at",
-            pl.coalesce("Shipping Country", "Billing Country").alias("country"),
-            "quantity",
-            "unit_price",
-            "discount",
-            pl.col("Lineitem sku").alias("sku"),
-            pl.col("Lineitem name").alias("title"),
-            *extras,
-        )
-        .collect()
+    df = df.with_columns(
+        pl.any_horizontal(
+            missing_name, missing_created, missing_qty, *(c.failed() for c in checks)
+        ).alias(_BAD)
     )
-    bad = df.filter(pl.col(BAD_REASON).is_not_null())
+    bad, good = _split_bad(df, checks, missing_name, missing_created, missing_qty)
     rejects = rejects_of(file, "orders", bad, strict=strict)
-    good = df.filter(pl.col(BAD_REASON).is_null())
-    orders = _orders(good.filter(pl.col(_FIRST)), email_to_customer)
-    lines = _lines(good.filter(pl.col(_HAS_LINE)), sku_to_product, extras)
+    orders = _orders(good.filter(first), email_to_customer)
+    runs = pl.col("Name").ne_missing(pl.col("Name").shift()).sum()
+    contiguous = bool(df.select(runs == first.sum()).item())
+    lines = _lines(good.filter(has_line), sku_to_product, extras, contiguous=contiguous)
     report = FileLoadReport(
         file=str(file.path),
         table="orders",
@@ -182,8 +136,66 @@ def load_orders(
     return FileResult({"orders": orders, "order_lines": lines}, rejects, report, extras)
 
 
+def _split_bad(
+    df: pl.DataFrame,
+    checks: list[Check],
+    missing_name: pl.Expr,
+    missing_created: pl.Expr,
+    missing_qty: pl.Expr,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``(bad, good)``: bad rows with their ``_bad_*`` details, and the rows that load.
+
+    A row is bad for its own first failed check (a missing Name first, then the checks in
+    order, then a missing required value); every other row of an order whose first row is bad
+    is rejected too, since its lines would have no order.
+    """
+    own = df.filter(pl.col(_BAD))
+    if own.height == 0:
+        none = pl.lit(None, dtype=pl.String())
+        return own.select(ROW, *(none.alias(c) for c in (BAD_COLUMN, BAD_VALUE, BAD_REASON))), df
+    required = "required value is empty"
+    own = own.with_columns(first_failure(checks)).with_columns(
+        pl.when(missing_name)
+        .then(pl.lit("Name"))
+        .when(pl.col(BAD_REASON).is_null() & missing_created)
+        .then(pl.lit("Created at"))
+        .when(pl.col(BAD_REASON).is_null() & missing_qty)
+        .then(pl.lit("Lineitem quantity"))
+        .otherwise(pl.col(BAD_COLUMN))
+        .alias(BAD_COLUMN),
+        pl.when(missing_name).then(None).otherwise(pl.col(BAD_VALUE)).alias(BAD_VALUE),
+        pl.when(missing_name)
+        .then(pl.lit("every row needs the order Name (e.g. '#1001')"))
+        .when(pl.col(BAD_REASON).is_null() & (missing_created | missing_qty))
+        .then(pl.lit(required))
+        .otherwise(pl.col(BAD_REASON))
+        .alias(BAD_REASON),
+    )
+    bad_orders = own.filter(pl.col(_FIRST)).get_column("Name").drop_nulls().implode()
+    follows = ~pl.col(_BAD) & pl.col("Name").is_in(bad_orders)
+    followers = df.filter(follows).with_columns(
+        pl.lit("Name").alias(BAD_COLUMN),
+        pl.col("Name").alias(BAD_VALUE),
+        pl.lit("the first row of this order was rejected").alias(BAD_REASON),
+    )
+    details = [ROW, BAD_COLUMN, BAD_VALUE, BAD_REASON]
+    bad = pl.concat([own.select(details), followers.select(details)]).sort(ROW)
+    return bad, df.filter(~pl.col(_BAD) & ~follows)
+
+
 def _orders(first_rows: pl.DataFrame, email_to_customer: pl.DataFrame | None) -> pl.DataFrame:
-    orders = first_rows
+    orders = first_rows.select(
+        pl.col("Name").alias("order_id"),
+        pl.col("Customer ID").alias("_customer_id"),
+        pl.col("Email").str.to_lowercase().alias("email"),
+        "created_at",
+        pl.col("Currency").str.to_uppercase().alias("currency"),
+        *_MONEY.values(),
+        _status("Financial Status").alias("financial_status"),
+        _status("Fulfillment Status").alias("fulfillment_status"),
+        "cancelled_at",
+        pl.coalesce("Shipping Country", "Billing Country").alias("country"),
+    )
     if email_to_customer is not None and email_to_customer.height:
         orders = orders.join(email_to_customer, on="email", how="left", maintain_order="left")
     else:
@@ -215,11 +227,42 @@ def _orders(first_rows: pl.DataFrame, email_to_customer: pl.DataFrame | None) ->
     )
 
 
+def _line_number(*, contiguous: bool) -> pl.Expr:
+    """1-based position of each row within its order, in file order.
+
+    Shopify writes the rows of an order next to each other: then positions come from where
+    each run starts, with no hashing of names. Otherwise (hand-edited or concatenated files)
+    they are ranked within each order.
+    """
+    name = pl.col("Name")
+    if not contiguous:
+        return pl.col(ROW).rank("ordinal").over("Name").cast(pl.Int64)
+    index = pl.int_range(pl.len(), dtype=pl.Int64)
+    start = pl.when(name.ne_missing(name.shift())).then(index).forward_fill()
+    return index - start + 1
+
+
 def _lines(
-    rows: pl.DataFrame, sku_to_product: pl.DataFrame | None, extras: list[str]
+    rows: pl.DataFrame,
+    sku_to_product: pl.DataFrame | None,
+    extras: list[str],
+    *,
+    contiguous: bool,
 ) -> pl.DataFrame:
-    lines = rows.with_columns(
-        (pl.col(ROW).rank("ordinal").over("order_id")).cast(pl.Int64).alias("line_number")
+    """The ``order_lines`` table from the rows that carry a line item (in file order).
+
+    ``contiguous``: every order's rows are adjacent in the file (see :func:`_line_number`).
+    """
+    lines = rows.select(
+        ROW,
+        pl.col("Name").alias("order_id"),
+        _line_number(contiguous=contiguous).alias("line_number"),
+        pl.col("Lineitem sku").alias("sku"),
+        pl.col("Lineitem name").alias("title"),
+        "quantity",
+        "unit_price",
+        "discount",
+        *extras,
     )
     if sku_to_product is not None and sku_to_product.height:
         lines = lines.join(sku_to_product, on="sku", how="left", maintain_order="left")
