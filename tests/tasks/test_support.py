@@ -249,3 +249,22 @@ def test_answer_many_checks_lengths(support: SupportTask) -> None:
     with pytest.raises(TaskError, match="2 messages but 1"):
         support.answer_many(["a", "b"], ["c1"])
     assert support.answer_many([]) == []
+
+
+def test_real_model_plugins_by_name(tiny_bert_dir: str, store: EcomStore, tmp_path: Path) -> None:
+    """bert-classifier and minilm-embedder (tiny random backbone) plugged in by name."""
+    task = ecomlm_sdk.task(
+        "support",
+        examples_per_intent=5,
+        classifier_options={"backbone": tiny_bert_dir, "device": "cpu", "quiet": True},
+        classifier_fit_options={"mode": "head", "epochs": 5},
+        embedder_options={"name_or_path": tiny_bert_dir, "device": "cpu", "quiet": True},
+    ).fit(store)
+    assert task.fit_summary["train_examples"] == 27 * 5 + 3  # + the store's labelled tickets
+    reply = task.answer("where is my order #1003?", customer_id="c2")
+    assert task.classifier is not None and reply.intent in task.classifier.labels
+    assert sum(reply.alternatives.values()) <= 1.0 + 1e-6
+    assert "March" not in reply.text  # c2 does not own #1003, whatever the intent
+    loaded = SupportTask.load(task.save(tmp_path / "support"))
+    again = loaded.answer("where is my order #1003?", customer_id="c2", store=store)
+    assert (again.intent, again.text) == (reply.intent, reply.text)

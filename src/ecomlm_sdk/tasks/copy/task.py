@@ -243,8 +243,8 @@ class CopyTask(Task):
 
     def _load(self, folder: Path) -> None:
         cls = get_registry().get("model", self.options.generator).component
-        options = self._generator_options()
-        options.pop("name_or_path", None)
+        # The saved folder holds the weights: options naming where weights come from are dropped.
+        options = {k: v for k, v in self._generator_options().items() if k not in {"name_or_path"}}
         self.generator = cls.load(folder / _GENERATOR_DIR, **options)
         self.recommender = Recommender.load(
             folder,

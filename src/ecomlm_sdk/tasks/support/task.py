@@ -46,6 +46,8 @@ _KB_FILE = "knowledge_base.json"
 _CLASSIFIER_DIR = "classifier"
 #: Fit arguments used when ``classifier_fit_options`` is None, per classifier name.
 FAST_FIT: dict[str, dict[str, Any]] = {"bert-classifier": {"mode": "head"}}
+#: Model options that say where weights come from; a saved task brings its own.
+WEIGHT_SOURCES = frozenset({"backbone", "name_or_path"})
 
 
 class SupportTask(Task):
@@ -211,7 +213,11 @@ class SupportTask(Task):
 
     def _load(self, folder: Path) -> None:
         cls = get_registry().get("model", self.options.classifier).component
-        classifier = cls.load(folder / _CLASSIFIER_DIR, **self.options.classifier_options)
+        # The saved folder holds the weights: options naming where weights come from are dropped.
+        options = {
+            k: v for k, v in self.options.classifier_options.items() if k not in WEIGHT_SOURCES
+        }
+        classifier = cls.load(folder / _CLASSIFIER_DIR, **options)
         if not isinstance(classifier, TextClassifier):
             raise TaskError(f"{self.options.classifier!r} did not load a TextClassifier")
         self.classifier = classifier
