@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fnmatch
 import logging
+import tomllib
 from pathlib import Path
 
 import polars as pl
@@ -155,3 +157,19 @@ def test_cached_sample_store_equals_a_fresh_parse(
     assert_same_store(cached, fresh)
     assert cached.summary()["order_lines"] == 541_909
     assert cached.orders.schema["created_at"] == pl.Datetime("us", "UTC")
+
+
+def test_package_data_ships_every_dataset_file() -> None:
+    # A built wheel holds only files matched by [tool.setuptools.package-data]; checked by
+    # hand with `pip wheel`, and here for every file that is (or will be) added to datasets/.
+    root = Path(__file__).resolve().parents[2]
+    config = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = config["tool"]["setuptools"]["package-data"]["*"]
+    shipped = [
+        p
+        for p in (root / "src" / "ecomlm_sdk" / "datasets").rglob("*")
+        if p.is_file() and p.suffix not in {".py", ".pyc"} and "__pycache__" not in p.parts
+    ]
+    assert {p.name for p in shipped} >= {"orders_export.csv.gz", "bitext_intents.csv"}
+    unmatched = [p.name for p in shipped if not any(fnmatch.fnmatch(p.name, g) for g in patterns)]
+    assert unmatched == []
