@@ -13,7 +13,7 @@ featuring the most popular products to everyone.
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_support.py [--skip-full] [--skip-copy]
+    .venv/bin/python benchmarks/bench_support.py [--parts fast,full,orders,copy]
 """
 
 from __future__ import annotations
@@ -91,6 +91,13 @@ def bench_orders(store: ecomlm_sdk.EcomStore) -> None:
         ("I want a refund, my email is ann@example.com", owner),
         ("I need to speak to a real person", None),
     ]
+    off_topic = [
+        "what's the weather like in Paris tomorrow?",
+        "tell me a joke about penguins",
+        "asdf qwerty zxcv",
+        "who won the football last night",
+        "recommend a good book on Roman history",
+    ]
     started = time.perf_counter()
     replies = support.answer_many([m for m, _ in cases], [c for _, c in cases])
     seconds = time.perf_counter() - started
@@ -103,6 +110,13 @@ def bench_orders(store: ecomlm_sdk.EcomStore) -> None:
         )
     leaked = [r for r, (_, c) in zip(replies, cases, strict=True) if c != owner and r.order_id]
     print(f"answered {len(cases)} messages in {seconds:.2f}s; order details leaked: {len(leaked)}")
+    print("off-topic messages (none of the 27 intents):")
+    for message, reply in zip(off_topic, support.answer_many(off_topic), strict=True):
+        print(
+            f"- {message!r}: intent={reply.intent} ({reply.confidence:.2f}, margin "
+            f"{reply.margin:.2f}) similarity={reply.similarity} handoff={reply.handoff} "
+            f"reason={reply.reason}"
+        )
 
 
 def bench_copy(store: ecomlm_sdk.EcomStore) -> None:
@@ -128,15 +142,20 @@ def bench_copy(store: ecomlm_sdk.EcomStore) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--skip-full", action="store_true", help="skip training on all 80%")
-    parser.add_argument("--skip-copy", action="store_true", help="skip generate-copy")
-    args = parser.parse_args()
+    parser.add_argument(
+        "--parts",
+        default="fast,full,orders,copy",
+        help="comma-separated: fast (default support), full (all 80%%), orders, copy",
+    )
+    parts = set(parser.parse_args().parts.split(","))
     store = ecomlm_sdk.sample_store()
-    bench_intents(store, "fast default: 60 per intent, bert-classifier head mode")
-    if not args.skip_full:
+    if "fast" in parts:
+        bench_intents(store, "fast default: 60 per intent, bert-classifier head mode")
+    if "full" in parts:
         bench_intents(store, "all of the 80%, head mode", examples_per_intent=None)
-    bench_orders(store)
-    if not args.skip_copy:
+    if "orders" in parts:
+        bench_orders(store)
+    if "copy" in parts:
         bench_copy(store)
 
 

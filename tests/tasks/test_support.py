@@ -150,7 +150,7 @@ def test_faq_answer_and_requested_handoff(support: SupportTask) -> None:
     refund = support.answer("how do I get a refund?")
     assert (refund.intent, refund.source, refund.handoff) == ("get_refund", "faq", False)
     assert refund.faq_id is not None and refund.faq_id.startswith("get_refund")
-    assert refund.similarity is not None and refund.similarity >= 0.2
+    assert refund.similarity is not None and refund.similarity >= 0.1
     human = support.answer("I want to talk to a human agent")
     assert (human.intent, human.handoff, human.reason) == ("contact_human_agent", True, "requested")
     assert human.text == HANDOFF_TEXT

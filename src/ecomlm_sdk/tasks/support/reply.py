@@ -67,7 +67,7 @@ class SupportOptions(TaskOptions):
         description="Hand off when the top two intents' probabilities are closer than this.",
     )
     min_similarity: float = Field(
-        default=0.2,
+        default=0.1,
         ge=-1,
         le=1,
         description="Hand off when the best FAQ entry's cosine similarity is lower.",
