@@ -16,6 +16,7 @@ from ecomlm_sdk._version import __version__
 from ecomlm_sdk.cli.common import emit_json
 from ecomlm_sdk.cli.device import device_command
 from ecomlm_sdk.cli.roi import roi_group
+from ecomlm_sdk.cli.tasks import ingest, predict, quickstart, recommend, report, support
 from ecomlm_sdk.errors import EcomlmError
 
 __all__ = ["main"]
@@ -76,6 +77,8 @@ def plugins_command(as_json: bool) -> None:
 
 main.add_command(roi_group)
 main.add_command(device_command)
+for _command in (ingest, predict, quickstart, recommend, report, support):
+    main.add_command(_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

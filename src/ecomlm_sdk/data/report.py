@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from pathlib import PurePath
 from typing import Final
 
 import polars as pl
@@ -101,15 +102,17 @@ class LoadReport(BaseModel):
         return cls(files=tuple(files))
 
     def __str__(self) -> str:
-        header = f"{'file':<40} {'table':<12} {'read':>10} {'loaded':>10} {'rejected':>10}"
+        header = f"{'file':<32} {'table':<12} {'read':>10} {'loaded':>10} {'rejected':>10}"
         lines = [header, "-" * len(header)]
         for f in self.files:
+            name = PurePath(f.file).name
+            name = name if len(name) <= 32 else "..." + name[-29:]
             lines.append(
-                f"{f.file[-40:]:<40} {f.table:<12} {f.rows_read:>10,} {f.rows_loaded:>10,} "
+                f"{name:<32} {f.table:<12} {f.rows_read:>10,} {f.rows_loaded:>10,} "
                 f"{f.rows_rejected:>10,}"
             )
         lines.append(
-            f"{'total':<40} {'':<12} {self.rows_read:>10,} {self.rows_loaded:>10,} "
+            f"{'total':<32} {'':<12} {self.rows_read:>10,} {self.rows_loaded:>10,} "
             f"{self.rows_rejected:>10,}"
         )
         return "\n".join(lines)

@@ -27,7 +27,7 @@ class HelloSource(DataSource):
     def _load(self) -> EcomStore:
         count = self.options.customers  # type: ignore[attr-defined]
         ids = [f"hello-{i}" for i in range(1, count + 1)]
-        start = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+        start = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
         return EcomStore(
             customers=pl.DataFrame({"customer_id": ids}),
             products=pl.DataFrame(
