@@ -21,6 +21,7 @@ from ecomlm_sdk.data.store import Cutoff, EcomStore, to_utc_datetime
 from ecomlm_sdk.errors import NotFittedError, TaskError
 from ecomlm_sdk.progress import progress
 from ecomlm_sdk.tasks.base import EvaluationReport, Task, TaskOptions
+from ecomlm_sdk.tasks.embeddings import embed_texts
 from ecomlm_sdk.tasks.features import NON_PRODUCT_CODES
 from ecomlm_sdk.tasks.recommendation.metrics import ranking_metrics
 from ecomlm_sdk.tasks.recommendation.scorers import COMPONENTS, blend, content_profiles
@@ -385,16 +386,5 @@ def _products_by_customer(purchases: pl.DataFrame) -> dict[str, set[str]]:
 
 
 def _embed_titles(embedder: str, titles: list[str]) -> np.ndarray:
-    from ecomlm_sdk.api import load_model
-    from ecomlm_sdk.models.base import Embedder
-
-    model = load_model(embedder)
-    if not isinstance(model, Embedder):
-        raise TaskError(
-            f"Model {embedder!r} is a {type(model).__name__}, not an Embedder; pass the name of "
-            "a registered embedder as embedder=... (e.g. 'minilm-embedder')"
-        )
-    vectors = model.embed(titles).astype(np.float32)
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    normalized: np.ndarray = vectors / np.where(norms == 0, 1.0, norms)
-    return normalized
+    """Title embeddings through the in-process cache: evaluate() then fit() embeds once."""
+    return embed_texts(embedder, titles)
