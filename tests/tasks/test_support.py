@@ -261,6 +261,7 @@ def test_real_model_plugins_by_name(tiny_bert_dir: str, store: EcomStore, tmp_pa
         embedder_options={"name_or_path": tiny_bert_dir, "device": "cpu", "quiet": True},
     ).fit(store)
     assert task.fit_summary["train_examples"] == 27 * 5 + 3  # + the store's labelled tickets
+    assert 0.0 <= task.fit_summary["validation_accuracy"] <= 1.0  # from bert-classifier's report
     reply = task.answer("where is my order #1003?", customer_id="c2")
     assert task.classifier is not None and reply.intent in task.classifier.labels
     assert sum(reply.alternatives.values()) <= 1.0 + 1e-6

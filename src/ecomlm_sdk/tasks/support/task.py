@@ -259,6 +259,9 @@ class SupportTask(Task):
             "train_examples": float(frame.height),
             "fit_seconds": time.perf_counter() - started,
         }
+        accuracy = _validation_accuracy(classifier)
+        if accuracy is not None:
+            self.fit_summary["validation_accuracy"] = accuracy
 
     def _model(self, name: str, options: dict[str, Any], base: type[Any]) -> Any:
         # Resolved through the registry by name (as ecomlm_sdk.load_model does), so a plugin
@@ -349,3 +352,21 @@ class SupportTask(Task):
             similarity=hit.similarity,
             reworded=reworded,
         )
+
+
+def _validation_accuracy(classifier: TextClassifier) -> float | None:
+    """Accuracy on the classifier's own validation split, when it reports one.
+
+    ``bert-classifier`` keeps a ``fit_report`` whose history has ``val_accuracy`` per epoch;
+    other classifiers may have nothing of the kind.
+    """
+    report = getattr(classifier, "fit_report", None)
+    history = getattr(report, "history", None)
+    best = getattr(report, "best_epoch", None)
+    if not history or not isinstance(best, int):
+        return None
+    for epoch in history:
+        if getattr(epoch, "epoch", None) == best:
+            value = getattr(epoch, "val_accuracy", None)
+            return float(value) if isinstance(value, int | float) else None
+    return None
