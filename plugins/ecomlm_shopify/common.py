@@ -80,24 +80,39 @@ def not_blank(columns: Sequence[str]) -> pl.Expr:
     return pl.any_horizontal(pl.col(c).is_not_null() for c in columns)
 
 
-def read_cells(file: RawFile, columns: Sequence[str]) -> pl.DataFrame:
-    """Collect :data:`ROW` and ``columns`` (cleaned with :func:`raw`), blank lines left out.
+def read_cells(
+    file: RawFile, columns: Sequence[str], derived: Sequence[pl.Expr] = ()
+) -> pl.DataFrame:
+    """Collect :data:`ROW`, ``columns`` (cleaned with :func:`raw`) and ``derived``, blank lines
+    left out, in one streaming scan.
 
-    Only ``columns`` are parsed from the file (the CSV scan skips the others), so a loader
-    that needs 20 of 79 columns does not pay for 79; the scan streams, so the uncleaned cells
-    are never all in memory at once. Absent columns come back as nulls. A line
-    is blank when every cell of the *whole* header is empty: rows empty in ``columns`` are
-    only candidates, confirmed (rarely, and only for them) by a second scan of every column.
+    Only ``columns`` are parsed from the file (the CSV scan skips the others), so a loader that
+    needs 20 of 79 columns does not pay for 79, and the uncleaned cells are never all in
+    memory at once. Absent columns come back as nulls. ``derived`` expressions (over the
+    cleaned columns) run in the same scan: computing them on the collected frame instead
+    would copy every column of it into one chunk.
+
+    A line is blank when every cell of the *whole* header is empty: rows empty in
+    ``columns`` are only candidates, confirmed (rarely, and only for them) by a second scan of
+    every column. ``derived`` sees the blank lines too (they are all-null rows).
     """
-    present = [c for c in dict.fromkeys(columns) if c in file.header]
+    wanted = list(dict.fromkeys(columns))
+    present = [c for c in wanted if c in file.header]
     filled = "_filled"
-    df = file.frame.select(
-        ROW,
-        *(raw(c).alias(c) for c in present),
-        (not_blank(present) if present else pl.lit(False)).alias(filled),
-    ).collect(engine="streaming")
+    df = (
+        file.frame.select(
+            ROW,
+            *(raw(c).alias(c) for c in present),
+            *(pl.lit(None, dtype=pl.String()).alias(c) for c in wanted if c not in present),
+            (not_blank(present) if present else pl.lit(False)).alias(filled),
+        )
+        .with_columns(*derived)
+        .collect(engine="streaming")
+    )
     maybe_blank = df.filter(~pl.col(filled)).get_column(ROW)
-    if len(maybe_blank) and len(present) < len(file.header):
+    if len(maybe_blank) == 0:
+        return df.drop(filled)
+    if len(present) < len(file.header):
         confirmed = (
             file.frame.filter(pl.col(ROW).is_in(maybe_blank.implode()))
             .filter(~not_blank(file.header))
@@ -108,10 +123,7 @@ def read_cells(file: RawFile, columns: Sequence[str]) -> pl.DataFrame:
         keep = ~pl.col(ROW).is_in(confirmed.implode())
     else:
         keep = pl.col(filled)
-    absent = [c for c in dict.fromkeys(columns) if c not in file.header]
-    return df.filter(keep).select(
-        ROW, *present, *(pl.lit(None, dtype=pl.String()).alias(c) for c in absent)
-    )
+    return df.filter(keep).drop(filled)
 
 
 def first_failure(checks: Sequence[Check]) -> list[pl.Expr]:

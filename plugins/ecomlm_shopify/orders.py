@@ -23,9 +23,10 @@ from ecomlm_shopify.common import (
     read_cells,
     rejects_of,
 )
+from ecomlm_shopify.fastparse import MONEY, QUANTITY, TIMESTAMP, finish
 from ecomlm_shopify.headers import KNOWN_COLUMNS
 from ecomlm_shopify.reading import ROW, RawFile
-from ecomlm_shopify.values import Check, money_series, quantity_series, timestamp_series
+from ecomlm_shopify.values import Check
 
 __all__ = ["REQUIRED", "load_orders"]
 
@@ -82,18 +83,23 @@ def load_orders(
     """
     extras = [c for c in file.header if c not in KNOWN_COLUMNS["orders"]]
     ensure_columns(file, file.frame, (), REQUIRED)
-    cells = read_cells(file, [*_WANTED, *extras])
     name = pl.col("Name")
-    df = cells.with_columns(
+    parsed = {
+        "created_at": ("Created at", TIMESTAMP),
+        "cancelled_at": ("Cancelled at", TIMESTAMP),
+        **{n: (c, MONEY) for c, n in _MONEY.items()},
+        "quantity": ("Lineitem quantity", QUANTITY),
+        "unit_price": ("Lineitem price", MONEY),
+        "discount": ("Lineitem discount", MONEY),
+    }
+    # blank lines (null Name) are seen by is_first_distinct here: harmless, since a row
+    # without Name is rejected whatever its flag, and other names are unaffected
+    derived = [
         name.is_first_distinct().alias(_FIRST),
         pl.any_horizontal(pl.col(c).is_not_null() for c in _LINE).alias(_HAS_LINE),
-        timestamp_series(cells.get_column("Created at")).alias("created_at"),
-        timestamp_series(cells.get_column("Cancelled at")).alias("cancelled_at"),
-        *(money_series(cells.get_column(c)).alias(n) for c, n in _MONEY.items()),
-        quantity_series(cells.get_column("Lineitem quantity")).alias("quantity"),
-        money_series(cells.get_column("Lineitem price")).alias("unit_price"),
-        money_series(cells.get_column("Lineitem discount")).alias("discount"),
-    )
+        *(parser.fast(pl.col(text)).alias(value) for value, (text, parser) in parsed.items()),
+    ]
+    df = finish(read_cells(file, [*_WANTED, *extras], derived), parsed)
     first, has_line = pl.col(_FIRST), pl.col(_HAS_LINE)
     timestamp = "not a timestamp such as '2025-04-08 10:15:00 -0400'"
     checks = [
@@ -121,10 +127,10 @@ def load_orders(
     )
     bad, good = _split_bad(df, checks, missing_name, missing_created, missing_qty)
     rejects = rejects_of(file, "orders", bad, strict=strict)
-    orders = _orders(good.filter(first), email_to_customer)
+    orders = _orders(good, email_to_customer)
     runs = pl.col("Name").ne_missing(pl.col("Name").shift()).sum()
     contiguous = bool(df.select(runs == first.sum()).item())
-    lines = _lines(good.filter(has_line), sku_to_product, extras, contiguous=contiguous)
+    lines = _lines(good, sku_to_product, extras, contiguous=contiguous)
     report = FileLoadReport(
         file=str(file.path),
         table="orders",
@@ -183,18 +189,25 @@ def _split_bad(
     return bad, df.filter(~pl.col(_BAD) & ~follows)
 
 
-def _orders(first_rows: pl.DataFrame, email_to_customer: pl.DataFrame | None) -> pl.DataFrame:
-    orders = first_rows.select(
-        pl.col("Name").alias("order_id"),
-        pl.col("Customer ID").alias("_customer_id"),
-        pl.col("Email").str.to_lowercase().alias("email"),
-        "created_at",
-        pl.col("Currency").str.to_uppercase().alias("currency"),
-        *_MONEY.values(),
-        _status("Financial Status").alias("financial_status"),
-        _status("Fulfillment Status").alias("fulfillment_status"),
-        "cancelled_at",
-        pl.coalesce("Shipping Country", "Billing Country").alias("country"),
+def _orders(good: pl.DataFrame, email_to_customer: pl.DataFrame | None) -> pl.DataFrame:
+    """The ``orders`` table from the first row of each order among the rows that load."""
+    # lazy, so that the filter gathers only the columns selected, not all of ``good``
+    orders = (
+        good.lazy()
+        .filter(pl.col(_FIRST))
+        .select(
+            pl.col("Name").alias("order_id"),
+            pl.col("Customer ID").alias("_customer_id"),
+            pl.col("Email").str.to_lowercase().alias("email"),
+            "created_at",
+            pl.col("Currency").str.to_uppercase().alias("currency"),
+            *_MONEY.values(),
+            _status("Financial Status").alias("financial_status"),
+            _status("Fulfillment Status").alias("fulfillment_status"),
+            "cancelled_at",
+            pl.coalesce("Shipping Country", "Billing Country").alias("country"),
+        )
+        .collect()
     )
     if email_to_customer is not None and email_to_customer.height:
         orders = orders.join(email_to_customer, on="email", how="left", maintain_order="left")
@@ -243,26 +256,31 @@ def _line_number(*, contiguous: bool) -> pl.Expr:
 
 
 def _lines(
-    rows: pl.DataFrame,
+    good: pl.DataFrame,
     sku_to_product: pl.DataFrame | None,
     extras: list[str],
     *,
     contiguous: bool,
 ) -> pl.DataFrame:
-    """The ``order_lines`` table from the rows that carry a line item (in file order).
+    """The ``order_lines`` table from the rows of ``good`` that carry a line item, in file order.
 
     ``contiguous``: every order's rows are adjacent in the file (see :func:`_line_number`).
     """
-    lines = rows.select(
-        ROW,
-        pl.col("Name").alias("order_id"),
-        _line_number(contiguous=contiguous).alias("line_number"),
-        pl.col("Lineitem sku").alias("sku"),
-        pl.col("Lineitem name").alias("title"),
-        "quantity",
-        "unit_price",
-        "discount",
-        *extras,
+    lines = (
+        good.lazy()
+        .filter(pl.col(_HAS_LINE))
+        .select(
+            ROW,
+            pl.col("Name").alias("order_id"),
+            _line_number(contiguous=contiguous).alias("line_number"),
+            pl.col("Lineitem sku").alias("sku"),
+            pl.col("Lineitem name").alias("title"),
+            "quantity",
+            "unit_price",
+            "discount",
+            *extras,
+        )
+        .collect()
     )
     if sku_to_product is not None and sku_to_product.height:
         lines = lines.join(sku_to_product, on="sku", how="left", maintain_order="left")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
@@ -19,15 +18,12 @@ __all__ = [
     "EXCEL_NUMBER",
     "Check",
     "html_to_text",
-    "money_series",
     "parse_bool",
     "parse_int",
     "parse_money",
     "parse_tags",
     "parse_timestamp",
-    "quantity_series",
     "raw",
-    "timestamp_series",
 ]
 
 #: A number Excel rewrote in scientific notation, e.g. a barcode saved as ``3.65275E+11``.
@@ -87,52 +83,6 @@ def parse_timestamp(text: pl.Expr) -> pl.Expr:
     )
     return normal.str.to_datetime(
         "%Y-%m-%d %H:%M:%S %z", strict=False, time_unit="us", time_zone="UTC"
-    )
-
-
-#: The one layout Shopify itself writes; cells in it skip the six normalizing regexes.
-_SHOPIFY_TIMESTAMP: Final = "%Y-%m-%d %H:%M:%S %z"
-
-
-def _evaluate(parser: Callable[[pl.Expr], pl.Expr], text: pl.Series) -> pl.Series:
-    return pl.DataFrame({"t": text}).select(parser(pl.col("t"))).to_series().alias(text.name)
-
-
-def _fast_then_full(
-    text: pl.Series, fast: Callable[[pl.Expr], pl.Expr], full: Callable[[pl.Expr], pl.Expr]
-) -> pl.Series:
-    """Parse ``text`` with ``fast``, and only the filled cells ``fast`` could not read with ``full``.
-
-    ``fast`` must accept a subset of what ``full`` accepts and give the same value on it (the
-    tests check this), so the result equals ``full`` on every cell. Most cells of real exports
-    are in Shopify's own layout: the costly regex normalization then runs on a few cells only.
-    """
-    out = _evaluate(fast, text)
-    retry = out.is_null() & text.is_not_null()
-    if retry.any():
-        where = retry.arg_true()
-        out = out.scatter(where, _evaluate(full, text.gather(where)))
-    return out
-
-
-def money_series(text: pl.Series) -> pl.Series:
-    """:func:`parse_money` of a cleaned (:func:`raw`) String series, faster on plain numbers."""
-    return _fast_then_full(text, lambda t: t.cast(pl.Float64, strict=False), parse_money)
-
-
-def quantity_series(text: pl.Series) -> pl.Series:
-    """:func:`parse_int` of a cleaned String series, faster on plain whole numbers."""
-    return _fast_then_full(text, lambda t: t.cast(pl.Int64, strict=False), parse_int)
-
-
-def timestamp_series(text: pl.Series) -> pl.Series:
-    """:func:`parse_timestamp` of a cleaned String series, faster on Shopify's own layout."""
-    return _fast_then_full(
-        text,
-        lambda t: t.str.to_datetime(
-            _SHOPIFY_TIMESTAMP, strict=False, time_unit="us", time_zone="UTC"
-        ),
-        parse_timestamp,
     )
 
 

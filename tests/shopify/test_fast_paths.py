@@ -10,21 +10,28 @@ from polars.testing import assert_series_equal
 
 import ecomlm_sdk
 from ecomlm_sdk import DataSourceError
+from ecomlm_shopify.fastparse import MONEY, QUANTITY, TIMESTAMP, TwoStepParser, finish
 from ecomlm_shopify.headers import ORDERS_HEADER
 from ecomlm_shopify.reading import _is_utf8
-from ecomlm_shopify.values import (
-    money_series,
-    parse_int,
-    parse_money,
-    parse_timestamp,
-    quantity_series,
-    timestamp_series,
-)
+from ecomlm_shopify.values import parse_int, parse_money, parse_timestamp
 
 from .conftest import write_export
 
-MONEY = ["12.50", "1,234.50", "$12.00", "-3.5", "1 000", "€5", "£3", "1e3", ".5", "+3", "abc", None]
-QUANTITY = ["6", "-12", "6.0", "1.5", "1,000", "+3", "x", "1e2", None]
+AMOUNTS = [
+    "12.50",
+    "1,234.50",
+    "$12.00",
+    "-3.5",
+    "1 000",
+    "€5",
+    "£3",
+    "1e3",
+    ".5",
+    "+3",
+    "abc",
+    None,
+]
+QUANTITIES = ["6", "-12", "6.0", "1.5", "1,000", "+3", "x", "1e2", None]
 TIMESTAMPS = [
     "2025-04-08 10:15:00 -0400",
     "2025-04-08 10:15:00 +04:00",
@@ -43,26 +50,36 @@ TIMESTAMPS = [
 
 
 @pytest.mark.parametrize(
-    ("fast", "full", "cells"),
+    ("parser", "full", "cells"),
     [
-        (money_series, parse_money, MONEY),
-        (quantity_series, parse_int, QUANTITY),
-        (timestamp_series, parse_timestamp, TIMESTAMPS),
+        (MONEY, parse_money, AMOUNTS),
+        (QUANTITY, parse_int, QUANTITIES),
+        (TIMESTAMP, parse_timestamp, TIMESTAMPS),
     ],
 )
-def test_fast_path_equals_full_parser(fast, full, cells) -> None:  # type: ignore[no-untyped-def]
+def test_fast_path_equals_full_parser(parser: TwoStepParser, full, cells) -> None:  # type: ignore[no-untyped-def]
     text = pl.Series("c", cells, dtype=pl.String())
     expected = pl.DataFrame({"c": text}).select(full(pl.col("c"))).to_series()
-    got = fast(text)
+    got = parser.series(text)
     assert_series_equal(got, expected)
     assert got.null_count() < len(cells)  # the comparison is not between two null columns
+    fast_only = pl.DataFrame({"c": text}).select(parser.fast(pl.col("c"))).to_series()
+    assert fast_only.null_count() > expected.null_count()  # the fallback had work to do
+
+
+def test_finish_leaves_columns_the_fast_step_read() -> None:
+    frame = pl.DataFrame({"t": ["1.5", "2"], "v": [1.5, 2.0], "u": ["$3", None], "w": [None, None]})
+    frame = frame.with_columns(pl.col("w").cast(pl.Float64))
+    done = finish(frame, {"v": ("t", MONEY), "w": ("u", MONEY)})
+    assert done.get_column("v").to_list() == [1.5, 2.0]
+    assert done.get_column("w").to_list() == [3.0, None]
 
 
 def test_fast_paths_read_what_shopify_writes() -> None:
-    stamps = timestamp_series(pl.Series(["2025-04-08 10:15:00 -0400", "2025-04-08T10:15:00Z"]))
+    stamps = TIMESTAMP.series(pl.Series(["2025-04-08 10:15:00 -0400", "2025-04-08T10:15:00Z"]))
     assert [str(t) for t in stamps] == ["2025-04-08 14:15:00+00:00", "2025-04-08 10:15:00+00:00"]
-    assert money_series(pl.Series(["1,234.50", "7"])).to_list() == [1234.5, 7.0]
-    assert quantity_series(pl.Series(["6.0", "1.5", "3"])).to_list() == [6, None, 3]
+    assert MONEY.series(pl.Series(["1,234.50", "7"])).to_list() == [1234.5, 7.0]
+    assert QUANTITY.series(pl.Series(["6.0", "1.5", "3"])).to_list() == [6, None, 3]
 
 
 def test_utf8_check_across_chunks() -> None:

@@ -132,7 +132,11 @@ def _conform(spec: TableSchema, frame: pl.DataFrame | pl.LazyFrame | None) -> pl
     extras = [frame.get_column(c) for c in frame.columns if c not in spec.columns]
     out = pl.DataFrame(columns + extras)
     if out.height:
-        dupes = out.select(spec.key).filter(pl.struct(spec.key).is_duplicated())
+        # a 64-bit hash of the key finds the candidates cheaply (integers, not strings, are
+        # grouped); the exact test then runs on those rows only, so collisions cannot err
+        keys = out.select(spec.key)
+        candidates = keys.filter(pl.struct(spec.key).hash().is_duplicated())
+        dupes = candidates.filter(pl.struct(spec.key).is_duplicated())
         if dupes.height:
             example = dupes.row(0)
             raise SchemaError(
