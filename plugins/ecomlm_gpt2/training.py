@@ -118,6 +118,9 @@ def new_model(texts: list[str], options: Gpt2FitOptions) -> tuple[Any, Any]:
         bos_token_id=eot,
         eos_token_id=eot,
         pad_token_id=eot,
+        # Fused tanh-GELU, and no attention dropout so SDPA can take its fast causal kernel.
+        activation_function="gelu_pytorch_tanh",
+        attn_pdrop=0.0,
     )
     config._attn_implementation = "sdpa"
     with torch.random.fork_rng(devices=[]):
@@ -142,11 +145,11 @@ def _batch(blocks: list[list[int]], pad_id: int, device: str) -> dict[str, torch
         ids[row, : len(block)] = torch.tensor(block)
         labels[row, : len(block)] = torch.tensor(block)
         mask[row, : len(block)] = 1
-    return {
-        "input_ids": ids.to(device),
-        "attention_mask": mask.to(device),
-        "labels": labels.to(device),
-    }
+    batch = {"input_ids": ids.to(device), "labels": labels.to(device)}
+    if not bool(mask.all()):
+        # Only a ragged last block needs a mask; without one SDPA runs its fast causal path.
+        batch["attention_mask"] = mask.to(device)
+    return batch
 
 
 def _eval_loss(model: Any, blocks: list[list[int]], pad_id: int, device: str, size: int) -> float:
