@@ -68,6 +68,7 @@ class BertClassifier(TextClassifier):
         self.labels: list[str] = []
         self.temperature: float = 1.0
         self.fit_report: FitReport | None = None
+        self._encoder_trained = False
 
     @property
     def encoder(self) -> Encoder:
@@ -105,10 +106,15 @@ class BertClassifier(TextClassifier):
                 f"Invalid fit() arguments for {self.name!r}: {exc}. Accepted: "
                 f"{sorted(FitOptions.model_fields)}"
             ) from exc
+        if self._encoder_trained:
+            # Every fit starts from the backbone this model was created with, not from the
+            # weights a previous full fine-tuning left behind.
+            self._encoder = None
         names, head, report = train_classifier(
             self.encoder, texts, labels, options, quiet=self.options.quiet
         )
         self.labels, self._head, self.fit_report = names, head, report
+        self._encoder_trained = options.mode == "full"
         self.temperature = report.temperature
 
     def logits(self, texts: list[str]) -> torch.Tensor:

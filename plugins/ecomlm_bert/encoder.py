@@ -193,6 +193,9 @@ class Encoder:
         if not results:
             width = head(torch.zeros(1, self.dimension)).shape[-1] if head else self.dimension
             return torch.zeros((0, width))
+        missing = [i for i, r in enumerate(results) if r is None]
+        if missing:
+            raise ModelError(f"internal error: texts {missing[:5]} were not encoded")
         return torch.stack([r for r in results if r is not None])
 
     def save(self, folder: Path) -> None:
