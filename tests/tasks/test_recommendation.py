@@ -10,12 +10,18 @@ import numpy as np
 import polars as pl
 import pytest
 import scipy.sparse as sp
+from polars.testing import assert_frame_equal
 
 import ecomlm_sdk
 from ecomlm_sdk import EcomStore, NotFittedError, TaskError, testing
 from ecomlm_sdk.hookspecs import Register, hookimpl
 from ecomlm_sdk.tasks.recommendation import Recommendation, ranking_metrics
-from ecomlm_sdk.tasks.recommendation.scorers import blend, cosine_neighbours, ease_weights
+from ecomlm_sdk.tasks.recommendation.scorers import (
+    blend,
+    cosine_neighbours,
+    ease_weights,
+    keep_top_per_row,
+)
 
 START = dt.datetime(2011, 1, 1, tzinfo=dt.UTC)
 KITCHEN = ["mug-red", "mug-blue", "teapot", "plate"]
@@ -181,3 +187,26 @@ def test_scorers() -> None:
     assert weights[0, 1] > 0 and weights[0, 2] == pytest.approx(0.0, abs=1e-6)
     mixed = blend({"a": np.array([[2.0, 1.0]]), "b": np.array([[0.0, 4.0]])}, {"a": 1, "b": 1})
     assert mixed.tolist() == [[1.0, 1.5]]
+
+
+def test_keep_top_per_row() -> None:
+    dense = np.array([[0.0, 0.5, -0.2, 0.9], [0.3, 0.0, 0.1, -0.4]], dtype=np.float32)
+    top = keep_top_per_row(dense, 2)
+    assert sp.issparse(top)
+    np.testing.assert_allclose(top.toarray(), [[0.0, 0.5, 0.0, 0.9], [0.3, 0.0, 0.1, 0.0]])
+    assert np.array_equal(keep_top_per_row(dense, 10).toarray(), dense)
+
+
+def test_sparse_ease_ranks_like_dense_and_round_trips(shop: EcomStore, tmp_path: Path) -> None:
+    ids = [f"c{c}" for c in range(30)]
+    lists = {}
+    for keep in (None, 4):
+        rec = Recommendation(k=3, strategy="ease", embedder=None, ease_keep=keep).fit(shop)
+        assert rec.state is not None and sp.issparse(rec.state.ease) == (keep is not None)
+        lists[keep] = rec.recommend(ids, exclude_owned=True)
+    assert lists[None].get_column("product_id").to_list() == (
+        lists[4].get_column("product_id").to_list()
+    )
+    loaded = Recommendation.load(rec.save(tmp_path / "rec"))
+    assert loaded.state is not None and sp.issparse(loaded.state.ease)
+    assert_frame_equal(loaded.recommend(ids, exclude_owned=True), lists[4])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +20,11 @@ from safetensors.numpy import load_file, save_file
 from ecomlm_sdk.data.store import EcomStore
 from ecomlm_sdk.errors import TaskError
 from ecomlm_sdk.tasks.recommendation.matrix import build_interactions
-from ecomlm_sdk.tasks.recommendation.scorers import cosine_neighbours, ease_weights
+from ecomlm_sdk.tasks.recommendation.scorers import (
+    cosine_neighbours,
+    ease_weights,
+    keep_top_per_row,
+)
 
 __all__ = ["RecommenderState", "build_state", "candidate_products", "clean_purchases"]
 
@@ -40,7 +44,7 @@ class RecommenderState:
     popularity: np.ndarray
     trending: np.ndarray
     neighbours: sp.csr_matrix | None = None
-    ease: np.ndarray | None = None
+    ease: np.ndarray | sp.csr_matrix | None = None
     ease_index: np.ndarray | None = None
     embeddings: np.ndarray | None = None
     _rows: dict[str, int] = field(default_factory=dict, repr=False)
@@ -59,7 +63,8 @@ class RecommenderState:
             "popularity": self.popularity,
             "trending": self.trending,
         }
-        for name in ("counts", "weights", "neighbours"):
+        sparse_ease = ("ease",) if isinstance(self.ease, sp.csr_matrix) else ()
+        for name in ("counts", "weights", "neighbours", *sparse_ease):
             matrix = getattr(self, name)
             if matrix is not None:
                 tensors[f"{name}.data"] = matrix.data.astype(np.float32)
@@ -67,7 +72,7 @@ class RecommenderState:
                 tensors[f"{name}.indptr"] = matrix.indptr.astype(np.int64)
         for name in ("ease", "ease_index", "embeddings"):
             value = getattr(self, name)
-            if value is not None:
+            if value is not None and not sp.issparse(value):
                 tensors[name] = np.ascontiguousarray(value)
         save_file(tensors, str(folder / STATE_TENSORS))
         meta = {"customers": self.customers, "products": self.products, "titles": self.titles}
@@ -104,10 +109,21 @@ class RecommenderState:
             popularity=tensors["popularity"],
             trending=tensors["trending"],
             neighbours=csr("neighbours", square),
-            ease=tensors.get("ease"),
+            ease=_ease(tensors, csr),
             ease_index=tensors.get("ease_index"),
             embeddings=tensors.get("embeddings"),
         )
+
+
+def _ease(
+    tensors: dict[str, np.ndarray],
+    csr: Callable[[str, tuple[int, int]], sp.csr_matrix | None],
+) -> np.ndarray | sp.csr_matrix | None:
+    """EASE weights as saved: top-k CSR (``ease.data`` ...) or, from older saves, dense."""
+    if "ease.data" in tensors and "ease_index" in tensors:
+        size = len(tensors["ease_index"])
+        return csr("ease", (size, size))
+    return tensors.get("ease")
 
 
 def clean_purchases(store: EcomStore, non_products: Collection[str]) -> pl.DataFrame:
@@ -167,6 +183,7 @@ def build_state(
     ease_l2: float,
     ease_max_products: int,
     embeddings: np.ndarray | None,
+    ease_keep: int | None = None,
 ) -> RecommenderState:
     """Fit every component in ``components`` on ``purchases`` over ``candidates``."""
     products = candidates.get_column("product_id").to_list()
@@ -189,5 +206,6 @@ def build_state(
         ranked = np.argsort(-state.popularity, kind="stable")
         index = np.sort(ranked[: min(ease_max_products, len(products))]).astype(np.int64)
         state.ease_index = index
-        state.ease = ease_weights(binary[:, index], ease_l2)
+        dense = ease_weights(binary[:, index], ease_l2)
+        state.ease = dense if ease_keep is None else keep_top_per_row(dense, ease_keep)
     return state
