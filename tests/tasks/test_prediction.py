@@ -100,7 +100,7 @@ def test_evaluate_learns_the_signal(shop: EcomStore) -> None:
     assert report.metrics["roc_auc"] > 0.85
     assert 0 < report.metrics["pr_auc"] <= 1
     assert report.metrics["lift@10%"] > 1.0
-    assert set(report.baselines) == {"recency", "rfm_logistic", "logistic"}
+    assert set(report.baselines) == {"recency", "bgnbd", "rfm_logistic", "logistic"}
     calibration = report.details["calibration"]
     assert calibration.columns == [
         "bin_low",

@@ -5,7 +5,8 @@ returns strictly before it, so a caller that passes ``store.split(cutoff)[0]`` (
 and ``as_of <= cutoff`` cannot leak the future into a feature.
 
 The feature families are those practitioners use for "will this customer buy again":
-recency, frequency, monetary value, tenure, inter-purchase times, recent activity windows,
+recency, frequency, monetary value, tenure, inter-purchase times (mean, spread, median, last
+gap, how overdue the customer is), recent activity windows and half-life-decayed order counts,
 basket shape, returns and, when the catalogue has categories, the category mix.
 """
 
@@ -68,7 +69,13 @@ BASE_FEATURES: Final[tuple[str, ...]] = (
     "ipt_mean_days",
     "ipt_std_days",
     "ipt_last_days",
+    "ipt_median_days",
+    "ipt_cv",
     "recency_over_ipt",
+    "recency_gap_z",
+    "purchase_days",
+    "decayed_orders_30d",
+    "decayed_orders_90d",
     "orders_per_month",
     "lines_per_order",
     "units_per_order",
@@ -83,6 +90,11 @@ BASE_FEATURES: Final[tuple[str, ...]] = (
 
 def _days_before(as_of: dt.datetime, column: str) -> pl.Expr:
     return (pl.lit(as_of) - pl.col(column)).dt.total_seconds() / _DAY
+
+
+def _decayed(as_of: dt.datetime, half_life_days: int) -> pl.Expr:
+    """Each order counted 0.5 ** (age / half-life): recent orders weigh most."""
+    return pl.lit(0.5).pow(_days_before(as_of, "created_at") / half_life_days)
 
 
 def customer_features(store: EcomStore, as_of: dt.datetime) -> pl.DataFrame:
@@ -113,6 +125,8 @@ def customer_features(store: EcomStore, as_of: dt.datetime) -> pl.DataFrame:
             pl.col("gap").mean().alias("ipt_mean_days"),
             pl.col("gap").std().alias("ipt_std_days"),
             pl.col("gap").drop_nulls().last().alias("ipt_last_days"),
+            pl.col("gap").median().alias("ipt_median_days"),
+            pl.col("created_at").dt.date().n_unique().cast(pl.Float64).alias("purchase_days"),
         )
     )
     window = {d: pl.col("created_at") >= as_of - dt.timedelta(days=d) for d in (30, 90, 180, 365)}
@@ -128,6 +142,7 @@ def customer_features(store: EcomStore, as_of: dt.datetime) -> pl.DataFrame:
         pl.col("value").filter(window[365]).sum().alias("revenue_365d"),
         pl.col("lines").mean().alias("lines_per_order"),
         pl.col("units").mean().alias("units_per_order"),
+        *[_decayed(as_of, d).sum().alias(f"decayed_orders_{d}d") for d in (30, 90)],
     )
     products = purchases.group_by("customer_id").agg(
         pl.col("product_id").n_unique().cast(pl.Float64).alias("distinct_products"),
@@ -142,6 +157,10 @@ def customer_features(store: EcomStore, as_of: dt.datetime) -> pl.DataFrame:
         .join(home, on="customer_id", how="left")
         .with_columns(
             (pl.col("recency_days") / pl.col("ipt_mean_days")).alias("recency_over_ipt"),
+            (pl.col("ipt_std_days") / pl.col("ipt_mean_days")).alias("ipt_cv"),
+            (
+                (pl.col("recency_days") - pl.col("ipt_mean_days")) / (pl.col("ipt_std_days") + 1.0)
+            ).alias("recency_gap_z"),
             (pl.col("n_orders") / (pl.col("tenure_days") / 30.0 + 1.0)).alias("orders_per_month"),
             pl.col("returned_lines", "cancelled_orders", "returned_value").fill_null(0.0),
             pl.col("home_country").fill_null(0.0),

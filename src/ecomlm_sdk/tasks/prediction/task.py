@@ -27,8 +27,14 @@ from ecomlm_sdk.tasks.features import (
     purchase_labels,
     top_categories,
 )
+from ecomlm_sdk.tasks.prediction.bgnbd import bgnbd_features
 from ecomlm_sdk.tasks.prediction.learners import Learner, LightGBMLearner, make_learner
 from ecomlm_sdk.tasks.prediction.metrics import calibration_table, classification_metrics
+from ecomlm_sdk.tasks.prediction.text_features import (
+    TextProjection,
+    fit_text_projection,
+    text_features,
+)
 
 __all__ = ["PurchasePrediction", "PurchasePredictionOptions"]
 
@@ -53,6 +59,18 @@ class PurchasePredictionOptions(TaskOptions):
         default=5,
         ge=0,
         description="Spend share in the top-N categories (when the store has them).",
+    )
+    bgnbd: bool = Field(
+        default=False,
+        description="Add BG/NBD expected purchases and P(alive), fitted at each snapshot "
+        "(off by default: no gain on the validation holdout of benchmarks/tune_prediction.py).",
+    )
+    text_embedder: str | None = Field(
+        default=None,
+        description="Registered embedder for what-they-bought text features (None: off).",
+    )
+    text_components: int = Field(
+        default=8, ge=1, le=64, description="Principal components of the text features kept."
     )
     seed: int = Field(default=0, description="Random seed of the learners.")
     threads: int | None = Field(default=None, ge=1, description="Learner threads (None: all).")
@@ -79,6 +97,7 @@ class PurchasePrediction(Task):
         self.revenue: LightGBMLearner | None = None
         self.features: list[str] = []
         self.categories: list[str] = []
+        self.text_projection: TextProjection | None = None
 
     # ------------------------------------------------------------------ Task hooks
     def _fit(self, store: EcomStore) -> None:
@@ -136,7 +155,9 @@ class PurchasePrediction(Task):
         classifier.save(folder)
         (folder / _REVENUE).mkdir(exist_ok=True)
         revenue.save(folder / _REVENUE)
-        state = {"features": self.features, "categories": self.categories}
+        state: dict[str, Any] = {"features": self.features, "categories": self.categories}
+        if self.text_projection is not None:
+            state["text_projection"] = self.text_projection.to_json()
         (folder / _STATE).write_text(json.dumps(state, indent=2))
 
     def _load(self, folder: Path) -> None:
@@ -144,6 +165,8 @@ class PurchasePrediction(Task):
             raise TaskError(f"{folder / _STATE} is missing: save the task with pp.save(folder)")
         state = json.loads((folder / _STATE).read_text())
         self.features, self.categories = state["features"], state["categories"]
+        projection = state.get("text_projection")
+        self.text_projection = TextProjection.from_json(projection) if projection else None
         self.classifier = make_learner(
             self.options.learner, self.options.seed, self.options.threads
         )
@@ -164,6 +187,13 @@ class PurchasePrediction(Task):
             frame = frame.join(shares, on="customer_id", how="left").with_columns(
                 pl.col(f"cat_{i}").fill_null(0.0) for i in range(len(self.categories))
             )
+        if self.options.bgnbd:
+            bgnbd = bgnbd_features(store, as_of, float(self.options.horizon_days))
+            frame = frame.join(bgnbd, on="customer_id", how="left")
+        embedder = self.options.text_embedder
+        if embedder is not None and self.text_projection is not None:
+            texts = text_features(store, as_of, embedder, self.text_projection)
+            frame = frame.join(texts, on="customer_id", how="left")
         return frame
 
     def _training_rows(self, store: EcomStore, end: dt.datetime) -> pl.DataFrame:
@@ -174,17 +204,11 @@ class PurchasePrediction(Task):
             end - horizon - dt.timedelta(days=options.snapshot_step_days * i)
             for i in range(options.snapshots)
         ]
-        parts = []
-        for start in progress(starts, desc="snapshots", quiet=options.quiet):
-            frame = self._frame(store, start)
-            if frame.height == 0:
-                continue
-            labels = purchase_labels(store, start, start + horizon)
-            parts.append(
-                frame.join(labels, on="customer_id", how="left").with_columns(
-                    pl.col("bought").fill_null(0), pl.col("revenue").fill_null(0.0)
-                )
-            )
+        parts = [
+            self._snapshot(store, start)
+            for start in progress(starts, desc="snapshots", quiet=options.quiet)
+        ]
+        parts = [part for part in parts if part.height]
         rows = pl.concat(parts) if parts else pl.DataFrame()
         if rows.height == 0 or rows.get_column("bought").n_unique() < 2:
             raise TaskError(
@@ -194,10 +218,24 @@ class PurchasePrediction(Task):
             )
         return rows
 
+    def _snapshot(self, store: EcomStore, start: dt.datetime) -> pl.DataFrame:
+        """Features at ``start`` labelled by purchases in ``[start, start + horizon)``."""
+        frame = self._frame(store, start)
+        horizon = dt.timedelta(days=self.options.horizon_days)
+        labels = purchase_labels(store, start, start + horizon)
+        return frame.join(labels, on="customer_id", how="left").with_columns(
+            pl.col("bought").fill_null(0), pl.col("revenue").fill_null(0.0)
+        )
+
     def _train(self, store: EcomStore, end: dt.datetime) -> None:
         options = self.options
         horizon = dt.timedelta(days=options.horizon_days)
         self.categories = top_categories(store, end - horizon, options.categories)
+        self.text_projection = None
+        if options.text_embedder is not None:
+            self.text_projection = fit_text_projection(
+                store, end - horizon, options.text_embedder, options.text_components
+            )
         rows = self._training_rows(store, end)
         self.features = [c for c in rows.columns if c not in ("customer_id", "bought", "revenue")]
         x = rows.select(self.features).to_numpy().astype(np.float64)
@@ -230,8 +268,9 @@ class PurchasePrediction(Task):
     def _baselines(
         self, history: EcomStore, at: dt.datetime, joined: pl.DataFrame
     ) -> dict[str, dict[str, float]]:
-        """Recency alone, RFM logistic regression and all-feature logistic regression, trained
-        on the same snapshots and scored on the same customers as the model.
+        """Recency alone, BG/NBD expected purchases (fitted at the cutoff on the history), RFM
+        logistic regression and all-feature logistic regression, trained on the same snapshots
+        and scored on the same customers as the model.
         """
         labels = joined.get_column("bought").to_numpy().astype(np.int64)
         rows = self._training_rows(history, at)
@@ -246,8 +285,16 @@ class PurchasePrediction(Task):
         rfm_model.fit(x_train[:, rfm], y_train, list(_RFM))
         full_model = make_learner("logistic", self.options.seed, None)
         full_model.fit(x_train, y_train, self.features)
+        bgnbd = test.select("customer_id").join(
+            bgnbd_features(history, at, float(self.options.horizon_days)),
+            on="customer_id",
+            how="left",
+        )
         return {
             "recency": classification_metrics(labels, -test.get_column("recency_days").to_numpy()),
+            "bgnbd": classification_metrics(
+                labels, bgnbd.get_column("bgnbd_expected").fill_null(0.0).to_numpy()
+            ),
             "rfm_logistic": classification_metrics(labels, rfm_model.predict_proba(x_test[:, rfm])),
             "logistic": classification_metrics(labels, full_model.predict_proba(x_test)),
         }
