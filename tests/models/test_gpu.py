@@ -169,3 +169,15 @@ def test_find_max_batch_on_a_real_gpu() -> None:
     found = find_max_batch(run, start=8, limit=10_000)
     assert 1 <= found <= free // row_bytes + 1
     run(found)
+
+
+@pytest.mark.gpu
+def test_gpt2_and_classifier_run_and_train_on_cuda(tiny_gpt2_dir: str, tiny_bert_dir: str) -> None:
+    gen = ecomlm_sdk.load_model("gpt2", name_or_path=tiny_gpt2_dir, device="cuda")
+    assert str(next(gen.model.parameters()).device).startswith("cuda")
+    out = gen.generate(["red heart mug", "blue"], max_new_tokens=5, do_sample=True, seed=0)
+    assert len(out) == 2 and all(isinstance(o, str) for o in out)
+    assert "".join(gen.stream("red", max_new_tokens=4)) == gen.generate("red", max_new_tokens=4)[0]
+    clf = ecomlm_sdk.load_model("bert-classifier", backbone=tiny_bert_dir, device="cuda")
+    clf.fit(["track my order", "refund please"] * 8, ["track", "refund"] * 8, epochs=1)
+    assert clf.predict(["track my order"])[0].label in {"track", "refund"}
