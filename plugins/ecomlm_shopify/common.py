@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -81,7 +81,11 @@ def not_blank(columns: Sequence[str]) -> pl.Expr:
 
 
 def read_cells(
-    file: RawFile, columns: Sequence[str], derived: Sequence[pl.Expr] = ()
+    file: RawFile,
+    columns: Sequence[str],
+    derived: Sequence[pl.Expr] = (),
+    *,
+    as_read: Collection[str] = (),
 ) -> pl.DataFrame:
     """Collect :data:`ROW`, ``columns`` (cleaned with :func:`raw`) and ``derived``, blank lines
     left out, in one streaming scan.
@@ -95,6 +99,9 @@ def read_cells(
     A line is blank when every cell of the *whole* header is empty: rows empty in
     ``columns`` are only candidates, confirmed (rarely, and only for them) by a second scan of
     every column. ``derived`` sees the blank lines too (they are all-null rows).
+
+    Columns in ``as_read`` are not cleaned: for cells that :func:`ecomlm_shopify.fastparse.finish`
+    cleans when (and only where) the fast parse could not read them.
     """
     wanted = list(dict.fromkeys(columns))
     present = [c for c in wanted if c in file.header]
@@ -102,7 +109,7 @@ def read_cells(
     df = (
         file.frame.select(
             ROW,
-            *(raw(c).alias(c) for c in present),
+            *(pl.col(c) if c in as_read else raw(c).alias(c) for c in present),
             *(pl.lit(None, dtype=pl.String()).alias(c) for c in wanted if c not in present),
             (not_blank(present) if present else pl.lit(False)).alias(filled),
         )

@@ -96,10 +96,14 @@ def load_orders(
     # without Name is rejected whatever its flag, and other names are unaffected
     derived = [
         name.is_first_distinct().alias(_FIRST),
-        pl.any_horizontal(pl.col(c).is_not_null() for c in _LINE).alias(_HAS_LINE),
         *(parser.fast(pl.col(text)).alias(value) for value, (text, parser) in parsed.items()),
     ]
-    df = finish(read_cells(file, [*_WANTED, *extras], derived), parsed)
+    as_read = {text for text, _ in parsed.values()}
+    cells = read_cells(file, [*_WANTED, *extras], derived, as_read=as_read)
+    # after finish, the parsed text columns are null exactly where the cleaned cell would be
+    df = finish(cells, parsed).with_columns(
+        pl.any_horizontal(pl.col(c).is_not_null() for c in _LINE).alias(_HAS_LINE)
+    )
     first, has_line = pl.col(_FIRST), pl.col(_HAS_LINE)
     timestamp = "not a timestamp such as '2025-04-08 10:15:00 -0400'"
     checks = [

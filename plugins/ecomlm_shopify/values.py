@@ -17,6 +17,7 @@ import polars as pl
 __all__ = [
     "EXCEL_NUMBER",
     "Check",
+    "clean",
     "html_to_text",
     "parse_bool",
     "parse_int",
@@ -33,11 +34,16 @@ _TRUE: Final = ["true", "yes", "y", "1", "t"]
 _FALSE: Final = ["false", "no", "n", "0", "f"]
 
 
+def clean(text: pl.Expr) -> pl.Expr:
+    """The trimmed text, null when empty (or only whitespace)."""
+    stripped = text.str.strip_chars()
+    return pl.when(stripped.str.len_bytes() > 0).then(stripped)
+
+
 def raw(column: str) -> pl.Expr:
-    """The trimmed cell text, null when empty. Loaders clean every column with it once; the
-    parsers below take such cleaned expressions."""
-    text = pl.col(column).str.strip_chars()
-    return pl.when(text.str.len_bytes() > 0).then(text)
+    """The trimmed cell text of ``column``, null when empty. Loaders clean every column with it
+    once; the parsers below take such cleaned expressions."""
+    return clean(pl.col(column))
 
 
 def parse_money(text: pl.Expr) -> pl.Expr:

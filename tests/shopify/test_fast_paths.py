@@ -157,3 +157,31 @@ def test_rows_without_a_name_are_rejected_not_fatal(tmp_path: Path) -> None:
     assert (entry.rows_read, entry.rows_loaded, entry.rows_rejected) == (5, 2, 3)
     with pytest.raises(DataSourceError, match=r"orders\.csv, line 3, column 'Name': value None"):
         ecomlm_sdk.load_store("shopify_csv", path=str(tmp_path), strict=True)
+
+
+def test_finish_cleans_only_the_cells_it_retries() -> None:
+    frame = pl.DataFrame({"t": ["1.5", " 2 ", "   ", "x", None]}).with_columns(
+        MONEY.fast(pl.col("t")).alias("v")
+    )
+    done = finish(frame, {"v": ("t", MONEY)})
+    assert done.get_column("v").to_list() == [1.5, 2.0, None, None, None]
+    assert done.get_column("t").to_list() == ["1.5", "2", None, "x", None]
+
+
+def test_padded_and_blank_parsed_cells(tmp_path: Path) -> None:
+    rows = [
+        {**_order("#1", 1, "A"), "Lineitem price": " 3.50 ", "Total": "  "},
+        _line({"Name": "#1", "Lineitem quantity": "   ", "Lineitem sku": "B"}),
+        {"Name": "#2", "Created at": " 2025-01-02 00:00:00 +0000 ", "Lineitem quantity": " "},
+    ]
+    write_export(tmp_path / "orders.csv", ORDERS_HEADER, rows)
+    store = ecomlm_sdk.load_store("shopify_csv", path=str(tmp_path))
+    assert store.order_lines.select("order_id", "unit_price").rows() == [("#1", 3.5)]
+    orders = store.orders.select("order_id", "total", "created_at").rows()
+    assert [(o, t, str(c)) for o, t, c in orders] == [
+        ("#1", None, "2025-01-01 00:00:00+00:00"),
+        ("#2", None, "2025-01-02 00:00:00+00:00"),  # a first row with no line item
+    ]
+    assert store.rejects.select("line", "column", "value", "reason").rows() == [
+        (3, "Lineitem quantity", None, "required value is empty")
+    ]
