@@ -16,25 +16,33 @@ from ecomlm_sdk import EcomStore, TaskError, testing
 from ecomlm_sdk.hookspecs import hookimpl
 from ecomlm_sdk.models.base import GenerationOptions, TextGenerator
 from ecomlm_sdk.tasks.copy import CopyTask, build_corpus, customer_segments, nice_title
+from ecomlm_sdk.tasks.copy.corpus import relexicalize
 from ecomlm_sdk.tasks.copy.scoring import distinct_n
 
-_PRODUCTS = re.compile(r"Products: ([^;|]+)")
+_PRODUCTS = re.compile(r"Products: ([^|]+) \|")
 _PRODUCT = re.compile(r"Product: ([^|]+) \|")
+_NONE = re.compile("(something)").search("something")
 
 
 class TemplateLearner(TextGenerator):
-    """Trainable fake: learns the corpus, then writes ``Fresh picks: <first product>``.
+    """Trainable fake: learns the corpus, then writes ``Welcome back: {p1} and {p2} are here``
+    (a new, fluent combination of two templates) and a templated blurb; with titles instead of
+    slots when the corpus is not delexicalised.
 
     ``mode`` switches to misbehaviour: ``"pii"`` writes an email address, ``"other"`` names
-    a product that was not featured.
+    a product that was not featured, ``"broken-slot"`` an unknown slot, ``"stutter"`` a
+    repeated word.
     """
 
     name: ClassVar[str] = "template-learner"
     prompts: ClassVar[list[str]] = []
     mode: ClassVar[str] = "good"
 
+    delexicalized = True
+
     def fit(self, texts: list[str], *, from_scratch: bool = False, **kwargs: Any) -> Self:
         self.corpus = list(texts)
+        self.delexicalized = any("{p1}" in t for t in texts)
         self.fit_kwargs = {"from_scratch": from_scratch, **kwargs}
         return self
 
@@ -42,14 +50,23 @@ class TemplateLearner(TextGenerator):
         type(self).prompts.extend(prompts)
         outs = []
         for prompt in prompts:
-            match = _PRODUCTS.search(prompt) or _PRODUCT.search(prompt)
-            product = match.group(1).strip() if match else "something"
-            if type(self).mode == "pii":
-                outs.append([f" Write to ann@example.com about {product}"])
-            elif type(self).mode == "other":
-                outs.append([" Fresh picks: Golden Teapot Deluxe"])
-            else:
-                outs.append([f" Fresh picks: {product} for you\nAudience: junk"])
+            titles = (_PRODUCTS.search(prompt) or _PRODUCT.search(prompt) or _NONE).group(1)
+            names = [t.strip() for t in titles.split(";")] + ["more"]
+            p1, p2 = ("{p1}", "{p2}") if self.delexicalized else (names[0], names[1])
+            if prompt.endswith("Blurb:"):
+                text = f" {p1} makes a lovely gift. Order today and it ships this week."
+            else:  # a new combination of two subject templates
+                text = f" Welcome back: {p1} and {p2} are here"
+            mode = type(self).mode
+            if mode == "pii":
+                text = f" Write to ann@example.com about {p1}"
+            elif mode == "other":
+                text = " Welcome back: Golden Teapot Deluxe"
+            elif mode == "broken-slot":
+                text = " Welcome back: {p3} and {p1} are here"
+            elif mode == "stutter":
+                text = f" Welcome back: {p1} and and {p2} are here"
+            outs.append([text + "\nAudience: junk"] * config.num_return_sequences)
         return outs
 
     def save(self, path: str | Path) -> Path:
@@ -142,7 +159,18 @@ def test_corpus_and_titles() -> None:
     assert all("| Subject: " in line for line in corpus[::2])
     assert all("| Blurb: " in line for line in corpus[1::2])
     assert build_corpus([], size=10) == []
+    titled = build_corpus(["Heart mug", "Star lamp"], size=10, seed=1, delexicalize=False)
+    assert not any("{p" in line for line in titled)
     assert distinct_n(["a b c", "a b d"]) == pytest.approx(3 / 4)
+
+
+def test_relexicalize() -> None:
+    two = ["HEART MUG", "Star lamp"]
+    assert relexicalize("Meet {p1} and {p2}", two) == "Meet Heart Mug and Star lamp"
+    assert relexicalize("Also {p2}", two) == "Also Star lamp"
+    assert relexicalize("Also {p2}", ["Heart mug"]) is None  # {p2} alone is "more"
+    assert relexicalize("No product here", two) is None
+    assert relexicalize("Meet {p1} and {p3}", two) is None
 
 
 def test_generate_writes_on_product_copy_without_pii(store: EcomStore) -> None:
@@ -155,17 +183,18 @@ def test_generate_writes_on_product_copy_without_pii(store: EcomStore) -> None:
     assert c1["products"] == ["Heart mug", "Birthday card", "Star lamp"]
     assert (c1["segment"], c1["subject"], c1["subject_generated"]) == (
         "at_risk",
-        "Fresh picks: Heart mug for you",
+        "Welcome back: Heart mug and Birthday card are here",
         True,
     )
-    assert c1["blurb"] == "Fresh picks: Heart mug for you"
+    assert c1["blurb"] == "Heart mug makes a lovely gift. Order today and it ships this week."
+    assert all("{p1}" in line for line in task.generator.corpus)  # delexicalised training text
     prompts = " ".join(TemplateLearner.prompts)
     for pii in ("ann@example.com", "Ann", "c1", "c3"):
         assert pii not in prompts
     assert "Audience: customer drifting away | Products: Heart mug; Birthday card" in prompts
 
 
-@pytest.mark.parametrize("mode", ["pii", "other"])
+@pytest.mark.parametrize("mode", ["pii", "other", "broken-slot", "stutter"])
 def test_unusable_generations_fall_back_to_templates(store: EcomStore, mode: str) -> None:
     TemplateLearner.mode = mode
     copy = ecomlm_sdk.task("generate-copy", **FAKE).fit(store).generate(["c4"], store)
@@ -189,6 +218,18 @@ def test_uses_the_registered_recommendation_task(store: EcomStore) -> None:
     assert task.recommender is not None and task.recommender.source == "task:fake-recommendation"
     copy = task.generate(["c1"], store)
     assert copy.row(0, named=True)["products"] == ["Canvas tote", "Heart mug", "Star lamp"]
+
+
+def test_without_delexicalisation_the_generator_writes_titles(store: EcomStore) -> None:
+    task = ecomlm_sdk.task("generate-copy", delexicalize=False, **FAKE).fit(store)
+    assert task.generator is not None and not any("{p1}" in t for t in task.generator.corpus)
+    row = task.generate(["c3"], store).row(0, named=True)
+    assert (row["subject"], row["subject_generated"]) == (
+        "Welcome back: Star lamp and Heart mug are here",
+        True,
+    )
+    TemplateLearner.mode = "other"
+    assert not task.generate(["c3"], store).row(0, named=True)["subject_generated"]
 
 
 def test_exclude_owned_features_only_new_products(store: EcomStore) -> None:
@@ -220,7 +261,7 @@ def test_evaluate_with_cutoff(store: EcomStore) -> None:
     assert m["customers"] == 2  # c1 and c2 bought before April
     assert m["generated_rate"] == 1.0 and m["pii_outputs"] == 0.0
     assert m["subject_mentions_product"] == 1.0
-    assert m["novel_subject_rate"] == 1.0  # "Fresh picks" is not in the corpus
+    assert m["novel_subject_rate"] == 1.0  # a combination no template has
     # After April, of these two only c2 buys (#1006 of c1 is cancelled): a tote (#1008), which
     # nobody had bought before April, so neither c2's email nor the popularity list featured it.
     assert m["featured_hit_customers"] == 1.0 and m["featured_hit_rate"] == 0.0
@@ -251,3 +292,17 @@ def test_featured_hit_rate_counts_buyers_of_featured_products(store: EcomStore) 
     # Buyers after April: c2 (tote), c3 (lamp, mug), c4 (lamp); c1 only has a cancelled order.
     featured = {"c1": ["Heart mug"], "c2": ["Canvas tote"], "c3": ["Birthday card"], "c4": []}
     assert featured_hit_rate(featured, future) == (pytest.approx(1 / 3), 3)
+
+
+def test_fluency_allows_recombination_but_not_stutter() -> None:
+    from ecomlm_sdk.tasks.copy.corpus import completion_ngrams, fluent
+
+    corpus = build_corpus(["Heart mug", "Star lamp", "Canvas tote"], size=400, seed=0)
+    subjects, blurbs = completion_ngrams(corpus, "subject"), completion_ngrams(corpus, "blurb")
+    assert fluent("We miss you: {p1} and {p2} are here", subjects)  # a template
+    assert fluent("Welcome back: {p1} and {p2} are here", subjects)  # two templates joined
+    assert not fluent("Welcome back: {p1} and and {p2} are here", subjects)  # stutter
+    assert not fluent("Welcome back: {p1} and", subjects)  # stops mid-phrase
+    assert not fluent("{p1}", subjects)  # no words of its own
+    assert not fluent("{p1} makes a lovely gift. Order today and it ships this week.", subjects)
+    assert fluent("{p1} makes a lovely gift. Order today and it ships this week.", blurbs)

@@ -37,6 +37,13 @@ def distinct_n(texts: Iterable[str], n: int = 2) -> float:
     return len(set(grams)) / len(grams) if grams else 0.0
 
 
+def _delexicalize(text: str, products: Sequence[str]) -> str:
+    """Featured titles back to ``{p1}``/``{p2}`` slots, to compare with a delexicalised corpus."""
+    for slot, product in zip(("{p1}", "{p2}"), products, strict=False):
+        text = text.replace(nice_title(product), slot)
+    return text
+
+
 def _mentions(text: str, products: Sequence[str]) -> bool:
     low = text.lower()
     return any(nice_title(p).lower() in low for p in products)
@@ -85,7 +92,9 @@ def score_copy(
     corpus_subjects = {
         line.split(" | Subject: ", 1)[1] for line in corpus if " | Subject: " in line
     }
-    generated_subjects = [s for s, g in zip(subjects, generated, strict=True) if g]
+    generated_subjects = [
+        _delexicalize(s, p) for s, p, g in zip(subjects, products, generated, strict=True) if g
+    ]
     n = max(copy.height, 1)
     metrics = {
         "customers": float(copy.height),

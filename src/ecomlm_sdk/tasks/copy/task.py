@@ -26,7 +26,10 @@ from ecomlm_sdk.tasks.base import EvaluationReport, Task, TaskOptions
 from ecomlm_sdk.tasks.copy.corpus import (
     blurb_prompt,
     build_corpus,
+    completion_ngrams,
+    fluent,
     nice_title,
+    relexicalize,
     subject_prompt,
     template_blurb,
     template_subject,
@@ -48,6 +51,8 @@ OFFLINE_GENERATOR: dict[str, dict[str, Any]] = {"gpt2": {"name_or_path": None}}
 OFFLINE_FIT: dict[str, dict[str, Any]] = {
     "gpt2": {"epochs": 4, "n_embd": 64, "n_head": 2, "learning_rate": 5e-3, "batch_size": 8}
 }
+#: Longest usable generated text, in words (a subject line or a two-sentence blurb).
+MAX_WORDS = 30
 _STATE_FILE = "copy_state.json"
 _GENERATOR_DIR = "generator"
 
@@ -80,7 +85,7 @@ class CopyOptions(TaskOptions):
         default=None,
         description="Keyword arguments for the generator's fit(); None: OFFLINE_FIT defaults.",
     )
-    corpus_size: int = Field(default=1500, ge=10, description="Training lines built for fit().")
+    corpus_size: int = Field(default=800, ge=10, description="Training lines built for fit().")
     corpus_products: int = Field(
         default=500, ge=1, description="Most popular products whose titles go in the corpus."
     )
@@ -95,7 +100,19 @@ class CopyOptions(TaskOptions):
         default=False, description="Feature only products the customer has not bought yet."
     )
     products_per_customer: int = Field(default=3, ge=1, le=10, description="Products per email.")
-    max_new_tokens: int = Field(default=32, ge=4, le=128, description="Tokens per generated text.")
+    max_new_tokens: int = Field(default=24, ge=4, le=128, description="Tokens per generated text.")
+    delexicalize: bool = Field(
+        default=True,
+        description="Train and generate with {p1}/{p2} product slots, filled with the featured "
+        "titles afterwards; False: the generator writes the titles itself.",
+    )
+    do_sample: bool = Field(
+        default=True, description="Sample (seeded by `seed`) rather than decode greedily."
+    )
+    candidates: int = Field(
+        default=3, ge=1, le=10, description="Texts sampled per prompt; the first usable is kept."
+    )
+    temperature: float = Field(default=0.8, gt=0, description="Sampling temperature.")
     only_consenting: bool = Field(
         default=True, description="predict() skips customers with accepts_marketing == False."
     )
@@ -122,6 +139,7 @@ class CopyTask(Task):
         self.generator: TextGenerator | None = None
         self.recommender: Recommender | None = None
         self.corpus: list[str] = []
+        self._ngram_cache: dict[str, set[tuple[str, ...]]] = {}
         self.fit_summary: dict[str, float] = {}
 
     # ------------------------------------------------------------------ public API
@@ -146,14 +164,22 @@ class CopyTask(Task):
         outputs = generator.generate(
             subject_prompts + blurb_prompts,
             max_new_tokens=self.options.max_new_tokens,
-            stop=["\n", " | ", "Audience:"],
+            do_sample=self.options.do_sample,
+            temperature=self.options.temperature,
+            num_return_sequences=self.options.candidates,
+            seed=self.options.seed,
+            stop=["\n", " | ", "Audience:", "Subject:", "Blurb:", "Product:", "Products:"],
         )
-        texts = [str(o).strip() for o in outputs]
+        texts = [[str(c) for c in o] if isinstance(o, list) else [str(o)] for o in outputs]
         records = []
         for i, (cid, seg, prods) in enumerate(rows):
-            subject, subject_ok = _usable(texts[i], template_subject(seg, prods, i), prods)
             lead = prods[0] if prods else "our bestsellers"
-            blurb, blurb_ok = _usable(texts[len(rows) + i], template_blurb(lead, i), prods[:1])
+            subject, subject_ok = self._pick(
+                texts[i], template_subject(seg, prods, i), prods, kind="subject"
+            )
+            blurb, blurb_ok = self._pick(
+                texts[len(rows) + i], template_blurb(lead, i), prods[:1], kind="blurb"
+            )
             records.append((cid, seg, prods, subject, blurb, subject_ok, blurb_ok))
         logger.info("generate-copy: wrote copy for %d customers", len(records))
         return pl.DataFrame(records, schema=COPY_SCHEMA, orient="row")
@@ -169,7 +195,13 @@ class CopyTask(Task):
             exclude_owned=self.options.exclude_owned,
         )
         titles = self.recommender.popular_titles(self.options.corpus_products)
-        self.corpus = build_corpus(titles, size=self.options.corpus_size, seed=self.options.seed)
+        self._ngram_cache = {}
+        self.corpus = build_corpus(
+            titles,
+            size=self.options.corpus_size,
+            seed=self.options.seed,
+            delexicalize=self.options.delexicalize,
+        )
         generator = self._new_generator()
         if self.options.train_generator:
             if not self.corpus:
@@ -254,6 +286,7 @@ class CopyTask(Task):
         )
         state = json.loads((folder / _STATE_FILE).read_text())
         self.corpus = list(state["corpus"])
+        self._ngram_cache = {}
         self.fit_summary = {k: float(v) for k, v in state["fit_summary"].items()}
 
     # ------------------------------------------------------------------ internals
@@ -275,6 +308,31 @@ class CopyTask(Task):
             )
         return model
 
+    def _pick(
+        self, candidates: list[str], fallback: str, products: list[str], *, kind: str
+    ) -> tuple[str, bool]:
+        """The first usable candidate, or the template fallback (and False)."""
+        for candidate in candidates:
+            text = " ".join(candidate.split())
+            if self.options.delexicalize:
+                if not fluent(text, self._ngrams(kind)):
+                    continue
+                filled = relexicalize(text, products or ["our bestsellers"])
+                if filled is None:
+                    continue
+                text = filled
+            if kind == "blurb" and not text.endswith((".", "!", "?")):
+                continue  # cut off mid-sentence
+            chosen, ok = _usable(text, fallback, products)
+            if ok:
+                return chosen, True
+        return fallback, False
+
+    def _ngrams(self, kind: str) -> set[tuple[str, ...]]:
+        if kind not in self._ngram_cache:
+            self._ngram_cache[kind] = completion_ngrams(self.corpus, kind)
+        return self._ngram_cache[kind]
+
     def _fitted_parts(self) -> tuple[TextGenerator, Recommender]:
         if self.generator is None or self.recommender is None:
             raise NotFittedError("Task 'generate-copy' is not fitted: call fit(store) first")
@@ -284,10 +342,15 @@ class CopyTask(Task):
 def _usable(text: str, fallback: str, products: list[str]) -> tuple[str, bool]:
     """The generated text when usable, else the template fallback (and False).
 
-    Usable: at least three words, no personal data, no prompt fields echoed, and naming one of
-    the featured ``products`` (when there are any), so the copy never promotes something else.
+    Usable: 3 to ``MAX_WORDS`` words, no personal data, no slot left unfilled, no prompt field
+    echoed, no featured title repeated, and naming one of the featured ``products`` (when there
+    are any), so the copy never promotes something else.
     """
     cleaned = " ".join(text.split())
+    if "{" in cleaned or "}" in cleaned or len(cleaned.split()) > MAX_WORDS:
+        return fallback, False
+    if any(cleaned.count(nice_title(p)) > 1 for p in products):
+        return fallback, False  # "X and X": a small model's stutter
     if len(cleaned.split()) < 3 or contains_pii(cleaned) or ";" in cleaned:
         return fallback, False
     if products and not any(nice_title(p).lower() in cleaned.lower() for p in products):
