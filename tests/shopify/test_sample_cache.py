@@ -173,3 +173,15 @@ def test_package_data_ships_every_dataset_file() -> None:
     assert {p.name for p in shipped} >= {"orders_export.csv.gz", "bitext_intents.csv"}
     unmatched = [p.name for p in shipped if not any(fnmatch.fnmatch(p.name, g) for g in patterns)]
     assert unmatched == []
+
+
+def test_failed_write_leaves_no_partial_folder(
+    tmp_path: Path, small_store: EcomStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(self: pl.DataFrame, *args: object, **kwargs: object) -> None:
+        raise pl.exceptions.ComputeError("disk said no")
+
+    monkeypatch.setattr(pl.DataFrame, "write_parquet", broken)
+    assert datasets._write_cache(tmp_path, KEY, small_store) is None
+    assert list(tmp_path.iterdir()) == []
+    assert datasets._read_cache(tmp_path, KEY) is None

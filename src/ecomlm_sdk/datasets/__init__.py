@@ -111,7 +111,7 @@ def _write_cache(root: Path, key: str, store: EcomStore) -> Path | None:
                 raise
             shutil.rmtree(tmp, ignore_errors=True)  # another process got there first
         tmp = None
-    except OSError as exc:
+    except Exception as exc:  # the cache only saves time: failing to write it must not fail
         logger.warning(
             "Cannot write the sample-store cache in %s (%s); the exports will be parsed again "
             "next time. Set ECOMLM_CACHE_DIR to a writable folder to cache it.",
