@@ -182,6 +182,7 @@ def test_failed_write_leaves_no_partial_folder(
         raise pl.exceptions.ComputeError("disk said no")
 
     monkeypatch.setattr(pl.DataFrame, "write_parquet", broken)
-    assert datasets._write_cache(tmp_path, KEY, small_store) is None
-    assert list(tmp_path.iterdir()) == []
-    assert datasets._read_cache(tmp_path, KEY) is None
+    root = tmp_path / "cache"
+    assert datasets._write_cache(root, KEY, small_store) is None
+    assert list(root.iterdir()) == []
+    assert datasets._read_cache(root, KEY) is None
