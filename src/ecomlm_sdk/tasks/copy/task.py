@@ -49,7 +49,14 @@ OFFLINE_GENERATOR: dict[str, dict[str, Any]] = {"gpt2": {"name_or_path": None}}
 #: Fit arguments used when ``generator_fit_options`` is None, per generator name: a 2-layer,
 #: 64-wide GPT-2, small enough to learn the copy format in seconds on a laptop CPU.
 OFFLINE_FIT: dict[str, dict[str, Any]] = {
-    "gpt2": {"epochs": 4, "n_embd": 64, "n_head": 2, "learning_rate": 5e-3, "batch_size": 8}
+    "gpt2": {
+        "epochs": 8,
+        "patience": 3,
+        "n_embd": 64,
+        "n_head": 2,
+        "learning_rate": 5e-3,
+        "batch_size": 8,
+    }
 }
 #: Longest usable generated text, in words (a subject line or a two-sentence blurb).
 MAX_WORDS = 30

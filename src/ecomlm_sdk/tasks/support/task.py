@@ -173,13 +173,13 @@ class SupportTask(Task):
         train, test = stratified_split(
             bitext_intents(), test_size=self.options.test_size, seed=self.options.seed
         )
-        history = store.split(cutoff)[0] if cutoff is not None else store
+        history, later = store.split(cutoff) if cutoff is not None else (store, None)
         trainee = type(self)(**self.options.model_dump())
         train = cap_per_intent(train, self.options.examples_per_intent, seed=self.options.seed)
         trainee._train(trainee._with_store_tickets(train, history), history)
         tested = test.select("text", "intent")
-        if cutoff is not None:
-            future = store.split(cutoff)[1].tickets.filter(pl.col("intent").is_not_null())
+        if later is not None:
+            future = later.tickets.filter(pl.col("intent").is_not_null())
             tested = pl.concat([tested, future.select(pl.col("body").alias("text"), "intent")])
         started = time.perf_counter()
         replies = trainee.answer_many(tested.get_column("text").to_list(), store=history)
