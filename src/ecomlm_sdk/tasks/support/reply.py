@@ -67,7 +67,7 @@ class SupportOptions(TaskOptions):
         description="Hand off when the top two intents' probabilities are closer than this.",
     )
     min_similarity: float = Field(
-        default=0.1,
+        default=0.15,
         ge=-1,
         le=1,
         description="Hand off when the best FAQ entry's cosine similarity is lower.",
@@ -109,7 +109,7 @@ class SupportReply(BaseModel):
             base) or ``"handoff"``.
         order_id: The order discussed, when the store answered.
         action: An action for the shop's systems (``"cancel_order"``, ...), else ``None``.
-        faq_id: The knowledge-base entry used, when ``source == "faq"``.
+        faq_id: The knowledge-base entry used (or, for ``no_answer``, the closest one).
         similarity: Cosine similarity of that entry to the message.
         reworded: True when a generator reworded the answer and the rewording was grounded.
     """

@@ -333,7 +333,13 @@ class SupportTask(Task):
         hit = kb.retrieve(query, intent=intent)
         if hit.similarity < opts.min_similarity:
             return SupportReply(
-                **base, text=HANDOFF_TEXT, handoff=True, reason="no_answer", source="handoff"
+                **base,
+                text=HANDOFF_TEXT,
+                handoff=True,
+                reason="no_answer",
+                source="handoff",
+                faq_id=hit.entry.id,
+                similarity=hit.similarity,
             )
         text = hit.entry.answer.replace("{shop}", opts.shop_name).replace("{contact}", opts.contact)
         reworded = False
