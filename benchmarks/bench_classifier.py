@@ -89,6 +89,7 @@ def main() -> None:
         run(texts[:16])
     size = -(-len(texts) // args.chunks)
     chunks = [texts[i : i + size] for i in range(0, len(texts), size)]
+    outputs: dict[str, list[np.ndarray]] = {"ecomlm fp32": [], "ecomlm int8": []}
     rates: dict[str, list[float]] = {name: [] for name in methods}
     gflops: dict[str, list[float]] = {name: [] for name in methods}
     for index, chunk in enumerate(chunks, 1):
@@ -98,8 +99,10 @@ def main() -> None:
         flops = encoder_flops(tokens)
         for name, run in methods.items():
             started = time.perf_counter()
-            run(chunk)
+            result = run(chunk)
             elapsed = time.perf_counter() - started
+            if name in outputs:
+                outputs[name].append(np.asarray(result))
             rates[name].append(len(chunk) / elapsed)
             gflops[name].append(flops / elapsed / 1e9)
         print(
@@ -114,8 +117,8 @@ def main() -> None:
         rate, gf = statistics.median(rates[name]), statistics.median(gflops[name])
         print(f"{name:<22} {rate:>8.1f} {rate / base:>10.2f}x {gf:>8.1f} {100 * gf / peak:>9.0f}%")
 
-    fp32_pred = np.asarray(clf.predict_proba(texts)).argmax(axis=1)
-    int8_pred = np.asarray(int8.predict_proba(texts)).argmax(axis=1)
+    fp32_pred = np.concatenate(outputs["ecomlm fp32"]).argmax(axis=1)
+    int8_pred = np.concatenate(outputs["ecomlm int8"]).argmax(axis=1)
     labels = np.asarray([clf.labels.index(t) for t in truth])
     print(
         f"\nint8 vs fp32 prediction agreement: {100 * (fp32_pred == int8_pred).mean():.2f}% of {len(texts)}"

@@ -8,7 +8,8 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_finetune.py [--review-train 6000] [--review-epochs 1] [--skip-reviews]
+    .venv/bin/python benchmarks/bench_finetune.py [--review-train 6000] [--review-epochs 1] [--review-modes head,full]
+        [--skip-reviews] [--skip-bitext]
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ def main() -> None:
     parser.add_argument("--review-epochs", type=int, default=1)
     parser.add_argument("--skip-reviews", action="store_true")
     parser.add_argument("--skip-bitext", action="store_true")
+    parser.add_argument(
+        "--review-modes", default="head,full", help="comma-separated: head, full (CPU budget)"
+    )
     args = parser.parse_args()
 
     from ecomlm_bert.classifier import BertClassifier
@@ -77,7 +81,8 @@ def main() -> None:
             f"\nReviews: {len(x)} of {train.height} train reviews used, {len(tx)} held out; "
             f"majority baseline {100 * majority:.2f}%"
         )
-        for mode, extra in (("head", {}), ("full", {"epochs": args.review_epochs})):
+        runs = (("head", {}), ("full", {"epochs": args.review_epochs}))
+        for mode, extra in [r for r in runs if r[0] in args.review_modes.split(",")]:
             started = time.perf_counter()
             clf = BertClassifier(device="cpu", quiet=True, max_length=128).fit(
                 x, y, mode=mode, class_weights=None, **extra
