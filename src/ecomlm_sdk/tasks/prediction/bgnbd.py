@@ -27,7 +27,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
-from scipy.optimize import minimize
 from scipy.special import betaln, gammaln, hyp2f1
 
 from ecomlm_sdk.data.store import EcomStore
@@ -89,6 +88,8 @@ class BgNbd:
             # once) from running a parameter off to infinity.
             penalty = 1e-4 * float(params @ params)
             return -float(self._log_likelihood(params, x, t_x, big_t).mean()) + penalty
+
+        from scipy.optimize import minimize  # lazy: scipy.optimize costs ~0.7 s to import
 
         result = minimize(
             loss,
