@@ -267,6 +267,8 @@ def test_evaluate_with_cutoff(store: EcomStore) -> None:
     assert m["featured_hit_customers"] == 1.0 and m["featured_hit_rate"] == 0.0
     assert report.baselines["popularity"]["featured_hit_rate"] == 0.0
     assert set(report.baselines) == {"template", "popularity"}
+    assert report.details["generator"].startswith("template-learner trained from scratch in")
+    assert report.details["products_from"] == "fallback"
     with pytest.raises(TaskError, match="unknown argument"):
         ecomlm_sdk.task("generate-copy", **FAKE).evaluate(store, k=3)
 
@@ -282,6 +284,10 @@ def test_real_gpt2_trains_offline_and_writes(store: EcomStore) -> None:
     ).fit(store)
     copy = task.predict(store)
     assert copy.height == 3
+    assert task.generator_note == (
+        "gpt2 trained from scratch in this run on 40 lines: the shop's product titles set into "
+        "ecomlm-sdk's copy templates"
+    )
     assert all(len(s.split()) >= 3 for s in copy.get_column("subject"))
 
 

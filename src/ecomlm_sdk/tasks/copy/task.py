@@ -148,6 +148,8 @@ class CopyTask(Task):
         self.corpus: list[str] = []
         self._ngram_cache: dict[str, set[tuple[str, ...]]] = {}
         self.fit_summary: dict[str, float] = {}
+        #: Where the generator's text comes from, e.g. "gpt2 trained from scratch in this run ...".
+        self.generator_note = ""
 
     # ------------------------------------------------------------------ public API
     def generate(self, customer_ids: list[str], store: EcomStore) -> pl.DataFrame:
@@ -230,6 +232,16 @@ class CopyTask(Task):
                 fit_options = {"from_scratch": True, **fit_options}
             fit(self.corpus, **fit_options)
         self.generator = generator
+        name, lines = self.options.generator, len(self.corpus)
+        if not self.options.train_generator:
+            self.generator_note = f"{name}, used as loaded (not trained by ecomlm-sdk)"
+        else:
+            how = "trained from scratch" if self.options.from_scratch else "fine-tuned"
+            self.generator_note = (
+                f"{name} {how} in this run on {lines} lines: the shop's product titles set "
+                "into ecomlm-sdk's copy templates"
+            )
+        logger.info("generate-copy: generator is %s", self.generator_note)
         self.fit_summary = {
             "fit_seconds": time.perf_counter() - started,
             "corpus_lines": float(len(self.corpus)),
@@ -258,7 +270,7 @@ class CopyTask(Task):
         copy = trainee.generate(sample.to_list(), history)
         seconds = time.perf_counter() - started
         assert trainee.recommender is not None
-        return score_copy(
+        report = score_copy(
             copy,
             corpus=trainee.corpus,
             future=future,
@@ -266,6 +278,12 @@ class CopyTask(Task):
             cutoff=cutoff,
             extra={**trainee.fit_summary, "generate_seconds": seconds},
         )
+        details = {
+            **report.details,
+            "generator": trainee.generator_note,
+            "products_from": trainee.recommender.source,
+        }
+        return report.model_copy(update={"details": details})
 
     def _save(self, folder: Path) -> None:
         generator, recommender = self._fitted_parts()
@@ -277,7 +295,11 @@ class CopyTask(Task):
                 f"be saved ({exc}); use a generator plugin that implements save()/load()"
             ) from exc
         recommender.save(folder)
-        state = {"corpus": self.corpus, "fit_summary": self.fit_summary}
+        state = {
+            "corpus": self.corpus,
+            "fit_summary": self.fit_summary,
+            "generator_note": self.generator_note,
+        }
         (folder / _STATE_FILE).write_text(json.dumps(state))
 
     def _load(self, folder: Path) -> None:
@@ -295,6 +317,7 @@ class CopyTask(Task):
         self.corpus = list(state["corpus"])
         self._ngram_cache = {}
         self.fit_summary = {k: float(v) for k, v in state["fit_summary"].items()}
+        self.generator_note = str(state.get("generator_note", ""))
 
     # ------------------------------------------------------------------ internals
     def _generator_options(self) -> dict[str, Any]:
