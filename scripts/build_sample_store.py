@@ -2,7 +2,7 @@
 
 Reads ``../shared/data/online_retail/online_retail_all_days.csv.gz`` (UCI dataset 352, Chen,
 Sain & Guo 2012, CC BY 4.0) and writes Shopify-format exports (79-column orders, 20-column
-customers, 48-column products, gzip) to ``src/ecomlm_sdk/datasets/sample_store/``. The whole log
+customers, 48-column products, gzip) to ``src/ecomlm_sdk/datasets/sample_store_data/``. The whole log
 is converted, row for row. The mapping is documented in that folder's README.md and in
 docs/guides/shopify.md:
 
@@ -39,7 +39,7 @@ from ecomlm_shopify.source import ShopifyCsvSource
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SOURCE = ROOT.parent / "shared" / "data" / "online_retail" / "online_retail_all_days.csv.gz"
-DEFAULT_OUT = ROOT / "src" / "ecomlm_sdk" / "datasets" / "sample_store"
+DEFAULT_OUT = ROOT / "src" / "ecomlm_sdk" / "datasets" / "sample_store_data"
 
 
 def read_log(path: Path) -> pl.DataFrame:

@@ -1,11 +1,11 @@
 """Bundled sample data: the sample store, built from the real UCI Online Retail log.
 
-``sample_store()`` loads the Shopify-format exports in ``datasets/sample_store/`` through the
+``sample_store()`` loads the Shopify-format exports in ``datasets/sample_store_data/`` through the
 data source registered as ``shopify_csv`` (resolved by name: the core never imports a plugin).
 The data is every transaction of a UK online gift retailer, 2010-12-01 to 2011-12-09: UCI
 Machine Learning Repository dataset 352, "Online Retail", by Chen, Sain & Guo (2012),
 doi:10.1057/dbm.2012.17, licensed CC BY 4.0. Customers' emails are made up
-(``customer-17850@example.com``); see ``sample_store/README.md`` for the full mapping.
+(``customer-17850@example.com``); see ``sample_store_data/README.md`` for the full mapping.
 
 The first parse is also written, as parquet, to a disk cache (``ECOMLM_CACHE_DIR``, else
 ``~/.cache/ecomlm_sdk``) keyed by the SHA-256 of the shipped files, the SDK version and the
@@ -41,7 +41,7 @@ __all__ = ["SAMPLE_STORE_DIR", "cache_dir", "sample_store"]
 logger = logging.getLogger(__name__)
 
 #: Folder holding the sample store's orders, customers and products exports.
-SAMPLE_STORE_DIR: Final = Path(__file__).resolve().parent / "sample_store"
+SAMPLE_STORE_DIR: Final = Path(__file__).resolve().parent / "sample_store_data"
 
 #: Bump when the layout of a cache folder changes.
 _CACHE_FORMAT: Final = 1
