@@ -233,9 +233,9 @@ def test_stratified_split_keeps_every_class_in_training() -> None:
 
 def test_each_fit_starts_from_the_original_backbone(tiny_bert_dir: str) -> None:
     clf = ecomlm_sdk.load_model("bert-classifier", backbone=tiny_bert_dir, device="cpu")
-    labels = ["track"] * 12 + ["refund"] * 12
-    clf.fit(TRACK * 3 + REFUND * 3, labels, epochs=2, learning_rate=1e-2, batch_size=8)
+    labels = ["track"] * 8 + ["refund"] * 8
+    clf.fit(TRACK * 2 + REFUND * 2, labels, epochs=1, learning_rate=1e-2, batch_size=8)
     pristine = MiniLmEmbedder(name_or_path=tiny_bert_dir, device="cpu").encoder
     assert not torch.allclose(clf.encoder.encode(TRACK), pristine.encode(TRACK), atol=1e-4)
-    clf.fit(TRACK * 3 + REFUND * 3, labels, mode="head", epochs=2)
+    clf.fit(TRACK * 2 + REFUND * 2, labels, mode="head", epochs=1)
     torch.testing.assert_close(clf.encoder.encode(TRACK), pristine.encode(TRACK))
