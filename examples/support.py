@@ -12,8 +12,8 @@ def main() -> None:
     store = ecomlm_sdk.sample_store()
     support = ecomlm_sdk.task("support").fit(store)
     for message, customer in [
-        ("Where is my order #581602?", "17850"),  # asked by the order's owner
-        ("Where is my order #581602?", "12346"),  # someone else: refused, nothing revealed
+        ("Where is my order #536365?", "17850"),  # asked by the order's owner
+        ("Where is my order #536365?", "12346"),  # someone else: refused, nothing revealed
         ("how do I get my money back", "17850"),
         ("I want to speak to a human", None),
     ]:

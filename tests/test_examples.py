@@ -16,7 +16,7 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 EXPECTED = {
     "purchase_prediction.py": ["ROC-AUC", "baseline recency", "expected_revenue"],
     "recommendation.py": ["product_id", "NDCG@10", "popularity"],
-    "support.py": ["track_order", "handoff=True"],
+    "support.py": ["track_order", "1 December 2010", "handoff=True"],
     "marketing_copy.py": ["["],
     "measure_campaign.py": ["email incremental ROI", "95% interval", "contact"],
 }
