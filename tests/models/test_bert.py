@@ -199,8 +199,6 @@ def test_quantize_needs_cpu_and_int8_predictions_agree(tiny_bert_dir: str) -> No
         epochs=30,
         learning_rate=0.05,
     )
-    folder = clf.save(Path(clf.encoder.model.name_or_path).parent / "q-model") if False else None
-    del folder
     quantized = BertClassifier(backbone=tiny_bert_dir, device="cpu", quantize=True)
     quantized._head, quantized.labels, quantized.temperature = (
         clf._head,
