@@ -33,7 +33,10 @@ def _run_report(output: Path, path: str | None, quiet: bool, as_json: bool) -> N
     if as_json:
         emit_json(result.model_dump(mode="json"))
         return
-    figures = ", ".join(f"{k} {v:.3f}" for k, v in result.headline.items())
+    figures = ", ".join(
+        f"{k} {int(v)}" if float(v).is_integer() else f"{k} {v:.3f}"
+        for k, v in result.headline.items()
+    )
     click.echo(f"\nReport: {result.report}")
     click.echo(f"Headline: {figures}")
 
