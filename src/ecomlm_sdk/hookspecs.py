@@ -15,7 +15,7 @@ touched when a component is first used, never at import.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 import pluggy
@@ -144,6 +144,3 @@ def run_task_stage(task: Task, stage: str, store: EcomStore, run: Callable[[], A
     Returns:
         The stage's result (the task itself for ``fit``).
     """
-
-
-TaskStageWrapper = Generator[None, Any, Any]

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from ecomlm_sdk.data.store import EcomStore
+from ecomlm_sdk.errors import TaskError
 from ecomlm_sdk.privacy import redact
 from ecomlm_sdk.report.html import HtmlReport
 
@@ -29,16 +30,13 @@ def cutoffs(store: EcomStore, path: str | None, horizon_days: int = 90) -> dict[
         return SAMPLE_CUTOFFS
     last = store.orders.get_column("created_at").max()
     if not isinstance(last, dt.datetime):
-        raise ecomlm_error("the store has no orders to evaluate on")
+        raise TaskError(
+            "quickstart: the store has no orders to evaluate on; load a store with at least a "
+            "few months of orders"
+        )
     prediction = (last - dt.timedelta(days=horizon_days)).date().isoformat()
     recommendation = (last - dt.timedelta(days=horizon_days * 2 // 3)).date().isoformat()
     return {"prediction": prediction, "recommendation": recommendation}
-
-
-def ecomlm_error(message: str) -> Exception:
-    from ecomlm_sdk.errors import TaskError
-
-    return TaskError(f"quickstart: {message}; load a store with at least a few months of orders")
 
 
 def _png(fig: Any) -> bytes:

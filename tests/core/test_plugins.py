@@ -168,7 +168,7 @@ def test_hook_run_task_stage(fresh_plugins: None) -> None:
 
 # ------------------------------------------------------------------------------------ registry errors
 def test_duplicate_name_names_both_plugins(fresh_plugins: None) -> None:
-    def plugin(label: str) -> object:
+    def plugin() -> object:
         class P:
             @hookimpl
             def register_data_sources(self, register: Callable[..., None]) -> None:
@@ -177,8 +177,8 @@ def test_duplicate_name_names_both_plugins(fresh_plugins: None) -> None:
         return P()
 
     with (
-        testing.registered_plugin(plugin("a"), name="first"),
-        testing.registered_plugin(plugin("b"), name="second"),
+        testing.registered_plugin(plugin(), name="first"),
+        testing.registered_plugin(plugin(), name="second"),
         pytest.raises(PluginError, match=r"'first'.*'second'|'second'.*'first'"),
     ):
         get_registry()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -41,15 +42,28 @@ def _run_report(output: Path, path: str | None, quiet: bool, as_json: bool) -> N
     click.echo(f"Headline: {figures}")
 
 
+def _report_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The options shared by ``quickstart`` and ``report``."""
+    for option in reversed(
+        (
+            click.option(
+                "--output",
+                type=click.Path(path_type=Path),
+                default=Path("ecomlm-report/report.html"),
+                show_default=True,
+            ),
+            click.option(
+                "--quiet", is_flag=True, help="Print only the report path and headline figures."
+            ),
+            click.option("--json", "as_json", is_flag=True, help="Print the result as JSON."),
+        )
+    ):
+        command = option(command)
+    return command
+
+
 @click.command("quickstart")
-@click.option(
-    "--output",
-    type=click.Path(path_type=Path),
-    default=Path("ecomlm-report/report.html"),
-    show_default=True,
-)
-@click.option("--quiet", is_flag=True, help="Print only the report path and headline figures.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@_report_options
 def quickstart(output: Path, quiet: bool, as_json: bool) -> None:
     """Analyse the bundled sample shop end to end and write an HTML report."""
     _run_report(output, None, quiet, as_json)
@@ -57,14 +71,7 @@ def quickstart(output: Path, quiet: bool, as_json: bool) -> None:
 
 @click.command("report")
 @_PATH
-@click.option(
-    "--output",
-    type=click.Path(path_type=Path),
-    default=Path("ecomlm-report/report.html"),
-    show_default=True,
-)
-@click.option("--quiet", is_flag=True, help="Print only the report path and headline figures.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@_report_options
 def report(path: str | None, output: Path, quiet: bool, as_json: bool) -> None:
     """Write the HTML report (prediction, recommendations, support, copy, ROI) for a store."""
     _run_report(output, path, quiet, as_json)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import warnings
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -391,11 +390,3 @@ class EcomStore:
     def __repr__(self) -> str:
         counts = ", ".join(f"{k}={v:,}" for k, v in self.summary().items() if v)
         return f"EcomStore({counts or 'empty'}{', source=' + repr(self.source) if self.source else ''})"
-
-
-def store_from_frames(frames: Mapping[str, Any], **kwargs: Any) -> EcomStore:
-    """Build an :class:`EcomStore` from a mapping of table name to frame."""
-    unknown = set(frames) - set(TABLES)
-    if unknown:
-        raise SchemaError(f"Unknown table(s) {sorted(unknown)}; tables are {list(TABLES)}")
-    return EcomStore(**frames, **kwargs)
