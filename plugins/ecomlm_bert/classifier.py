@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
@@ -9,14 +10,21 @@ import numpy as np
 import polars as pl
 import torch
 from pydantic import Field, ValidationError
-from safetensors.torch import load_file, save_file
+from safetensors import safe_open
+from safetensors.torch import save_file
 
 from ecomlm_bert.encoder import Encoder
 from ecomlm_bert.training import FitOptions, FitReport, train_classifier
 from ecomlm_sdk.errors import ModelError, NotFittedError
 from ecomlm_sdk.models.base import ModelOptions, TextClassifier, as_texts
 from ecomlm_sdk.models.batching import chunked
-from ecomlm_sdk.models.hf import read_metadata, write_metadata
+from ecomlm_sdk.models.hf import (
+    check_positive_finite,
+    read_metadata,
+    require,
+    saving,
+    write_metadata,
+)
 from ecomlm_sdk.progress import progress
 
 __all__ = ["BertClassifier", "BertClassifierOptions"]
@@ -163,40 +171,99 @@ class BertClassifier(TextClassifier):
         )
 
     def save(self, path: str | Path) -> Path:
-        """Write encoder, tokenizer, head (safetensors) and ``ecomlm_model.json`` to ``path``."""
+        """Write encoder, tokenizer, head (safetensors) and ``ecomlm_model.json`` to ``path``.
+
+        The save is atomic (see :func:`ecomlm_sdk.models.hf.saving`). The labels are written
+        both to ``ecomlm_model.json`` and into the head file's own metadata, so a load can tell
+        when the two disagree (labels edited, reordered, or a head from another model).
+        """
         if self._head is None:
             raise NotFittedError(f"Model {self.name!r} is not trained: nothing to save")
         folder = Path(path)
-        folder.mkdir(parents=True, exist_ok=True)
-        self.encoder.save(folder)
-        state = {k: v.detach().cpu().contiguous() for k, v in self._head.state_dict().items()}
-        save_file(state, str(folder / HEAD_FILE))
-        write_metadata(
-            folder,
-            self.name,
-            labels=self.labels,
-            temperature=self.temperature,
-            max_length=self.options.max_length,
-        )
+        with saving(folder) as temp:
+            self.encoder.save(temp)
+            state = {k: v.detach().cpu().contiguous() for k, v in self._head.state_dict().items()}
+            save_file(state, str(temp / HEAD_FILE), metadata={"labels": json.dumps(self.labels)})
+            write_metadata(
+                temp,
+                self.name,
+                labels=self.labels,
+                temperature=self.temperature,
+                max_length=self.options.max_length,
+            )
         return folder
 
     @classmethod
     def load(cls, path: str | Path, **options: Any) -> Self:
-        """Load a classifier saved with :meth:`save` (options such as ``quantize`` may be given)."""
+        """Load a classifier saved with :meth:`save` (options such as ``quantize`` may be given).
+
+        Raises:
+            ModelError: The folder was changed since the save, or its labels, temperature or
+                head do not fit together; the message names the file.
+        """
         meta = read_metadata(path, cls.name)
         if "backbone" in options:
             raise ModelError("load() takes the folder as `path`; do not pass backbone too")
-        model = cls(backbone=str(path), **{"max_length": meta["max_length"], **options})
-        state = load_file(str(Path(path) / HEAD_FILE))
-        weight = state["weight"]
-        head = torch.nn.Linear(weight.shape[1], weight.shape[0])
-        head.load_state_dict(state)
-        labels = [str(x) for x in meta["labels"]]
-        if len(labels) != weight.shape[0]:
+        meta_file = Path(path) / "ecomlm_model.json"
+        head_file = Path(path) / HEAD_FILE
+        labels = require(meta, "labels", list, path)
+        if (
+            not labels
+            or not all(isinstance(x, str) for x in labels)
+            or len(set(labels)) != len(labels)
+        ):
             raise ModelError(
-                f"{str(Path(path) / HEAD_FILE)!r} has {weight.shape[0]} outputs but "
+                f"{meta_file} key 'labels' must be a list of distinct strings, got {labels!r}; "
+                "save the model again."
+            )
+        temperature = check_positive_finite(
+            meta.get("temperature"), key="temperature", path=meta_file, error=ModelError
+        )
+        max_length = require(meta, "max_length", int, path)
+        try:
+            model = cls(backbone=str(path), **{"max_length": max_length, **options})
+        except ModelError as exc:
+            raise ModelError(f"{meta_file}: {exc}") from exc
+        head, trained_with = _read_head(head_file)
+        if head.out_features != len(labels):
+            raise ModelError(
+                f"{str(head_file)!r} has {head.out_features} outputs but "
                 f"ecomlm_model.json lists {len(labels)} labels; save the model again."
             )
-        model._head, model.labels = head, labels
-        model.temperature = float(meta["temperature"])
+        if trained_with is not None and trained_with != labels:
+            raise ModelError(
+                f"{meta_file} key 'labels' lists {labels} but {head_file} was trained with "
+                f"{trained_with} (in that order): predictions would get the wrong labels. Save "
+                "the model again."
+            )
+        model._head, model.labels = head, list(labels)
+        model.temperature = temperature
         return model
+
+
+def _read_head(path: Path) -> tuple[torch.nn.Linear, list[str] | None]:
+    """The linear head in ``path`` and the labels recorded in its metadata (None before 0.2)."""
+    try:
+        with safe_open(str(path), framework="pt") as handle:  # type: ignore[no-untyped-call]
+            state = {key: handle.get_tensor(key) for key in handle.keys()}  # noqa: SIM118
+            recorded = (handle.metadata() or {}).get("labels")
+    except Exception as exc:  # SafetensorError is not exported under a stable name
+        raise ModelError(
+            f"{path} cannot be read as safetensors ({exc}); save the model again."
+        ) from exc
+    weight, bias = state.get("weight"), state.get("bias")
+    if weight is None or bias is None or weight.ndim != 2 or bias.shape != (weight.shape[0],):
+        raise ModelError(
+            f"{path} must hold a 'weight' (outputs x inputs) and a matching 'bias'; found "
+            f"{ {k: tuple(v.shape) for k, v in state.items()} }. Save the model again."
+        )
+    head = torch.nn.Linear(weight.shape[1], weight.shape[0])
+    head.load_state_dict({"weight": weight, "bias": bias})
+    labels: list[str] | None = None
+    if recorded is not None:
+        try:
+            parsed = json.loads(recorded)
+        except json.JSONDecodeError as exc:
+            raise ModelError(f"{path}: the labels in its metadata are not JSON ({exc})") from exc
+        labels = [str(x) for x in parsed] if isinstance(parsed, list) else None
+    return head, labels

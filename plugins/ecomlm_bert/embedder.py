@@ -13,7 +13,7 @@ from ecomlm_bert.encoder import Encoder
 from ecomlm_sdk.errors import ModelError
 from ecomlm_sdk.models.base import Embedder, ModelOptions, as_texts
 from ecomlm_sdk.models.batching import chunked
-from ecomlm_sdk.models.hf import read_metadata, write_metadata
+from ecomlm_sdk.models.hf import read_metadata, require, saving, write_metadata
 from ecomlm_sdk.progress import progress
 
 __all__ = ["MiniLmEmbedder"]
@@ -105,20 +105,29 @@ class MiniLmEmbedder(Embedder):
         return np.concatenate(parts) if parts else np.zeros((0, self.dimension), np.float32)
 
     def save(self, path: str | Path) -> Path:
-        """Write the encoder, tokenizer and ``ecomlm_model.json`` to ``path``."""
+        """Write the encoder, tokenizer and ``ecomlm_model.json`` to ``path`` (atomically)."""
         folder = Path(path)
-        folder.mkdir(parents=True, exist_ok=True)
-        self.encoder.save(folder)
-        write_metadata(
-            folder, self.name, max_length=self.options.max_length, normalize=self.options.normalize
-        )
+        with saving(folder) as temp:
+            self.encoder.save(temp)
+            write_metadata(
+                temp,
+                self.name,
+                max_length=self.options.max_length,
+                normalize=self.options.normalize,
+            )
         return folder
 
     @classmethod
     def load(cls, path: str | Path, **options: Any) -> Self:
         """Load an embedder saved with :meth:`save`."""
         meta = read_metadata(path, cls.name)
-        settings = {"max_length": meta["max_length"], "normalize": meta["normalize"], **options}
-        if "name_or_path" in settings:
+        saved = {
+            "max_length": require(meta, "max_length", int, path),
+            "normalize": require(meta, "normalize", bool, path),
+        }
+        if "name_or_path" in options:
             raise ModelError("load() takes the folder as `path`; do not pass name_or_path too")
-        return cls(name_or_path=str(path), **settings)
+        try:
+            return cls(name_or_path=str(path), **{**saved, **options})
+        except ModelError as exc:
+            raise ModelError(f"{Path(path) / 'ecomlm_model.json'}: {exc}") from exc

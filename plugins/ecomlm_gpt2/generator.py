@@ -14,7 +14,13 @@ from pydantic import Field, ValidationError
 from ecomlm_gpt2.training import Gpt2FitOptions, Gpt2FitReport, new_model, train_language_model
 from ecomlm_sdk.errors import ModelError
 from ecomlm_sdk.models.base import GenerationOptions, ModelOptions, TextGenerator, as_texts
-from ecomlm_sdk.models.hf import load_pretrained, load_tokenizer, read_metadata, write_metadata
+from ecomlm_sdk.models.hf import (
+    load_pretrained,
+    load_tokenizer,
+    read_metadata,
+    saving,
+    write_metadata,
+)
 
 __all__ = ["Gpt2Generator", "Gpt2Options"]
 
@@ -280,17 +286,26 @@ class Gpt2Generator(TextGenerator):
 
     # ------------------------------------------------------------------------------ persistence
     def save(self, path: str | Path) -> Path:
-        """Write model, tokenizer (``save_pretrained`` layout, safetensors) and metadata."""
+        """Write model, tokenizer (``save_pretrained`` layout, safetensors) and metadata.
+
+        The save is atomic (see :func:`ecomlm_sdk.models.hf.saving`); ``ecomlm_model.json``
+        records the sha256 of every file, checked by :meth:`load`.
+        """
         folder = Path(path)
-        folder.mkdir(parents=True, exist_ok=True)
-        self.model.save_pretrained(folder, safe_serialization=True)
-        self.tokenizer.save_pretrained(folder)
-        write_metadata(folder, self.name, source=self.options.name_or_path)
+        model, tokenizer = self.model, self.tokenizer
+        with saving(folder) as temp:
+            model.save_pretrained(temp, safe_serialization=True)
+            tokenizer.save_pretrained(temp)
+            write_metadata(temp, self.name, source=self.options.name_or_path)
         return folder
 
     @classmethod
     def load(cls, path: str | Path, **options: Any) -> Self:
-        """Load a folder written by :meth:`save` (or any ``save_pretrained`` causal LM folder)."""
+        """Load a folder written by :meth:`save` (or any ``save_pretrained`` causal LM folder).
+
+        A folder with ``ecomlm_model.json`` is checked against its manifest first. Code shipped
+        in the folder (``auto_map``) runs only when the caller passes ``trust_remote_code=True``.
+        """
         folder = Path(path)
         if (folder / "ecomlm_model.json").exists():
             read_metadata(folder, cls.name)

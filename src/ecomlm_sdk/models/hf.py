@@ -1,36 +1,91 @@
 """Safe Hugging Face loading shared by the model plugins.
 
 Every load goes through here so the security rules hold in one place: safetensors only,
-``trust_remote_code=False`` unless the caller sets it, and a :class:`ModelError` naming the fixes
-when weights cannot be had (offline, unknown id, folder without safetensors).
+``trust_remote_code=False`` unless the caller sets it (a local folder whose ``config.json`` or
+``tokenizer_config.json`` asks for its own code via ``auto_map`` is refused without it), every
+safetensors file checked before transformers reads it, the checksum manifest of
+``ecomlm_model.json`` verified, and a :class:`ModelError` naming the fixes when weights cannot be
+had (offline, unknown id, folder without safetensors).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Final
 
+from ecomlm_sdk._persist import (
+    atomic_folder,
+    check_positive_finite,
+    check_safetensors,
+    check_version,
+    file_manifest,
+    read_json,
+    verify_manifest,
+    write_json,
+)
 from ecomlm_sdk._version import __version__
 from ecomlm_sdk.errors import ModelError
 
 __all__ = [
     "METADATA_FILE",
     "bundled_minilm_path",
+    "check_local_folder",
+    "check_positive_finite",
     "load_pretrained",
     "load_tokenizer",
     "quiet_transformers",
     "read_metadata",
+    "require",
+    "saving",
     "write_metadata",
 ]
 
 #: File written next to the weights by every ``save()``: model name, SDK version, settings.
 METADATA_FILE: Final = "ecomlm_model.json"
+#: Files in which transformers looks for ``auto_map`` (code shipped with the weights).
+_CODE_MAPS: Final = ("config.json", "tokenizer_config.json", "preprocessor_config.json")
+
+
+def saving(path: str | Path) -> AbstractContextManager[Path]:
+    """Context manager for a model's ``save()``: write into the folder it yields, atomically.
+
+    Call :func:`write_metadata` last inside the block: the manifest covers the files written
+    before it. See :func:`ecomlm_sdk._persist.atomic_folder`.
+    """
+    return atomic_folder(path, marker=METADATA_FILE, error=ModelError)
+
+
+def check_local_folder(name_or_path: str, *, trust_remote_code: bool) -> None:
+    """Refuse a local folder that would run its own code or holds broken safetensors.
+
+    transformers honours ``auto_map`` only with ``trust_remote_code=True``; refusing here too gives
+    a message that names the file, and holds even for a model type transformers knows.
+
+    Raises:
+        ModelError: Naming the file (and the ``auto_map`` key).
+    """
+    folder = Path(name_or_path).expanduser()
+    if not folder.is_dir():
+        return
+    if not trust_remote_code:
+        for name in _CODE_MAPS:
+            path = folder / name
+            if not path.is_file():
+                continue
+            payload = read_json(path, error=ModelError, what="model folder")
+            if isinstance(payload, dict) and "auto_map" in payload:
+                raise ModelError(
+                    f"{path} key 'auto_map' asks to import code shipped with the weights; it is "
+                    "not run unless you pass trust_remote_code=True yourself (only do so for a "
+                    "folder whose code you have read and trust)"
+                )
+    for path in sorted(folder.glob("*.safetensors")):
+        check_safetensors(path, error=ModelError)
 
 
 def quiet_transformers() -> None:
@@ -107,6 +162,7 @@ def load_tokenizer(name_or_path: str, *, plugin: str, trust_remote_code: bool = 
     Raises:
         ModelError: The tokenizer cannot be had; the message names the fixes.
     """
+    check_local_folder(name_or_path, trust_remote_code=trust_remote_code)
     quiet_transformers()
     from transformers import AutoTokenizer
 
@@ -139,6 +195,7 @@ def load_pretrained(
     Raises:
         ModelError: The weights cannot be had; the message names the fixes.
     """
+    check_local_folder(name_or_path, trust_remote_code=trust_remote_code)
     quiet_transformers()
     kwargs: dict[str, Any] = {
         "use_safetensors": True,
@@ -157,35 +214,63 @@ def load_pretrained(
 
 
 def write_metadata(folder: Path, model: str, **settings: Any) -> Path:
-    """Write :data:`METADATA_FILE` (model name, SDK version, settings) into ``folder``."""
+    """Write :data:`METADATA_FILE` into ``folder``: model name, SDK version, settings, manifest.
+
+    Call it after every other file is written: the manifest holds the sha256 of each of them.
+    """
     path = folder / METADATA_FILE
-    payload = {"model": model, "ecomlm_sdk_version": __version__, **settings}
-    path.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    payload = {
+        "model": model,
+        "ecomlm_sdk_version": __version__,
+        **settings,
+        "manifest": file_manifest(folder, exclude=METADATA_FILE, error=ModelError),
+    }
+    write_json(path, payload)
     return path
 
 
 def read_metadata(folder: str | Path, model: str) -> dict[str, Any]:
-    """Read :data:`METADATA_FILE` from ``folder`` and check it was written for ``model``.
+    """Read :data:`METADATA_FILE` from ``folder`` and check the folder against it.
+
+    Checks, in order: the file is a JSON object written for ``model``; the SDK version that wrote
+    it (another major version is refused, a newer minor warns); every file against the manifest
+    (folders saved by 0.1 have none and load with a warning); every safetensors file's header.
 
     Raises:
-        ModelError: The file is missing, unreadable, or belongs to another model.
+        ModelError: The file is missing, unreadable, belongs to another model, or the folder was
+            changed since the save; the message names the file.
     """
-    path = Path(folder) / METADATA_FILE
+    root = Path(folder)
+    path = root / METADATA_FILE
     if not path.is_file():
         raise ModelError(
             f"{str(path)!r} not found: {str(folder)!r} was not written by {model!r}.save(); "
             f"save a model there first, or point to the folder save() wrote."
         )
-    try:
-        payload: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ModelError(
-            f"{str(path)!r} line {exc.lineno} column {exc.colno}: not valid JSON ({exc.msg}); "
-            "save the model again."
-        ) from exc
+    payload = read_json(path, error=ModelError, what="model folder")
+    if not isinstance(payload, dict):
+        raise ModelError(f"{path} must hold a JSON object; save the model again.")
     if payload.get("model") != model:
         raise ModelError(
             f"{str(path)!r} holds model {payload.get('model')!r}, not {model!r}; load it with "
             f"load_model({payload.get('model')!r}) instead."
         )
+    check_version(payload.get("ecomlm_sdk_version"), metadata=path, error=ModelError)
+    verify_manifest(root, payload.get("manifest"), metadata=path, error=ModelError)
+    for weights in sorted(root.rglob("*.safetensors")):
+        check_safetensors(weights, error=ModelError)
     return payload
+
+
+def require(
+    meta: dict[str, Any], key: str, kind: type | tuple[type, ...], folder: str | Path
+) -> Any:
+    """``meta[key]``, checked to be of ``kind``; raises a ModelError naming the file and key."""
+    value = meta.get(key)
+    wrong_bool = isinstance(value, bool) and kind is not bool  # JSON true is not a number
+    if key not in meta or not isinstance(value, kind) or wrong_bool:
+        raise ModelError(
+            f"{Path(folder) / METADATA_FILE} key {key!r} is {value!r}, not a valid value; save "
+            "the model again."
+        )
+    return value

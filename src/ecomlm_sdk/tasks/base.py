@@ -6,7 +6,6 @@ wrap them (the built-in wrapper records timings and logs them).
 
 from __future__ import annotations
 
-import json
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, ClassVar, Self
@@ -14,9 +13,19 @@ from typing import Any, ClassVar, Self
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ecomlm_sdk._persist import (
+    atomic_folder,
+    check_no_code_or_redirect,
+    check_version,
+    file_manifest,
+    read_json,
+    scrub_sources,
+    verify_manifest,
+    write_json,
+)
 from ecomlm_sdk._version import __version__
 from ecomlm_sdk.data.store import Cutoff, EcomStore
-from ecomlm_sdk.errors import NotFittedError, TaskError
+from ecomlm_sdk.errors import ModelError, NotFittedError, TaskError
 
 __all__ = ["EvaluationReport", "Task", "TaskOptions"]
 
@@ -70,6 +79,8 @@ class Task(ABC):
                 f"Accepted options: {sorted(self.Options.model_fields)}"
             ) from exc
         self.fitted = False
+        #: Set by :meth:`load` from its own argument only; models loaded by ``_load`` get it.
+        self.trust_remote_code = False
         #: Seconds taken by the last run of each stage (filled by the built-in timing wrapper).
         self.timings: dict[str, float] = {}
 
@@ -107,42 +118,84 @@ class Task(ABC):
         return result
 
     def save(self, path: str | Path) -> Path:
-        """Save the fitted task to folder ``path`` (metadata JSON plus the task's own files)."""
+        """Save the fitted task to folder ``path`` (metadata JSON plus the task's own files).
+
+        The save is atomic: files are written into a hidden sibling folder that is renamed to
+        ``path`` once complete, so a crash or a full disk never leaves a half-written folder and
+        an earlier save at ``path`` survives a failed re-save. ``ecomlm_task.json`` records the
+        sha256 of every file (checked by :meth:`load`). Options naming where weights come from
+        (``backbone``, ``name_or_path``) and ``trust_remote_code`` are not saved: the task's
+        ``_save`` writes the models it needs into the folder.
+        """
         if not self.fitted:
             raise NotFittedError(f"Task {self.name!r} is not fitted: nothing to save")
         folder = Path(path)
-        folder.mkdir(parents=True, exist_ok=True)
-        meta = {
-            "task": self.name,
-            "options": self.options.model_dump(mode="json"),
-            "ecomlm_sdk_version": __version__,
-        }
-        (folder / METADATA_FILE).write_text(json.dumps(meta, indent=2))
-        self._save(folder)
+        with atomic_folder(folder, marker=METADATA_FILE, error=TaskError) as temp:
+            self._save(temp)
+            meta = {
+                "task": self.name,
+                "options": scrub_sources(self.options.model_dump(mode="json")),
+                "ecomlm_sdk_version": __version__,
+                "manifest": file_manifest(temp, exclude=METADATA_FILE, error=TaskError),
+            }
+            write_json(temp / METADATA_FILE, meta)
         return folder
 
     @classmethod
-    def load(cls, path: str | Path) -> Self:
-        """Load a task saved with :meth:`save`."""
+    def load(cls, path: str | Path, *, trust_remote_code: bool = False) -> Self:
+        """Load a task saved with :meth:`save`.
+
+        The folder is checked before anything in it is used: the SDK version that wrote it, the
+        sha256 of every file, and the saved options (which may neither enable remote code nor
+        point at weights outside the folder).
+
+        Args:
+            path: The folder :meth:`save` wrote.
+            trust_remote_code: Allow code shipped inside the folder's model files to run. Only
+                this argument can allow it; saved metadata never does.
+
+        Raises:
+            TaskError: The folder is not a saved task of this kind, was written by another major
+                SDK version, was changed since the save, or cannot be read; the message names
+                the file.
+        """
         folder = Path(path)
         meta_path = folder / METADATA_FILE
         if not meta_path.is_file():
             raise TaskError(f"{folder} holds no saved task ({METADATA_FILE} is missing)")
-        meta = json.loads(meta_path.read_text())
+        meta = read_json(meta_path, error=TaskError, what="saved task")
+        if not isinstance(meta, dict):
+            raise TaskError(f"{meta_path} must hold a JSON object; save the task again")
         if meta.get("task") != cls.name:
             raise TaskError(f"{folder} holds task {meta.get('task')!r}, not {cls.name!r}")
-        task = cls(**meta.get("options", {}))
-        task._load(folder)
+        check_version(meta.get("ecomlm_sdk_version"), metadata=meta_path, error=TaskError)
+        verify_manifest(folder, meta.get("manifest"), metadata=meta_path, error=TaskError)
+        options = meta.get("options", {})
+        if not isinstance(options, dict):
+            raise TaskError(f"{meta_path} key 'options' must be a JSON object; save the task again")
+        check_no_code_or_redirect(options, metadata=meta_path, error=TaskError)
+        try:
+            task = cls(**options)
+        except TaskError as exc:
+            raise TaskError(f"{meta_path}: {exc}") from exc
+        task.trust_remote_code = trust_remote_code
+        try:
+            task._load(folder)
+        except (TaskError, ModelError):
+            raise
+        except Exception as exc:
+            raise TaskError(
+                f"Saved task in {folder} could not be loaded ({type(exc).__name__}: {exc}); "
+                "save it again"
+            ) from exc
         task.fitted = True
         return task
 
     # ------------------------------------------------------------------ internals
     def _run_stage(self, stage: str, store: EcomStore, run: Any) -> Any:
-        from ecomlm_sdk.plugins import get_plugin_manager
+        from ecomlm_sdk.plugins import call_hook
 
-        return get_plugin_manager().hook.run_task_stage(
-            task=self, stage=stage, store=store, run=run
-        )
+        return call_hook("run_task_stage", task=self, stage=stage, store=store, run=run)
 
     def _check_store(self, store: EcomStore) -> None:
         if not isinstance(store, EcomStore):
@@ -169,4 +222,11 @@ class Task(ABC):
 
     @abstractmethod
     def _load(self, folder: Path) -> None:
-        """Restore fitted state written by :meth:`_save`."""
+        """Restore fitted state written by :meth:`_save`.
+
+        Load models only from ``folder``, passing :meth:`_remote_code` to their ``load()``.
+        """
+
+    def _remote_code(self) -> dict[str, bool]:
+        """``{"trust_remote_code": True}`` when the caller of :meth:`load` allowed it, else ``{}``."""
+        return {"trust_remote_code": True} if self.trust_remote_code else {}

@@ -8,7 +8,6 @@ ones (most distinct buyers).
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,8 +15,9 @@ from typing import Any
 
 import polars as pl
 
+from ecomlm_sdk._persist import read_json, write_json
 from ecomlm_sdk.data.store import EcomStore
-from ecomlm_sdk.errors import EcomlmError, UnknownComponentError
+from ecomlm_sdk.errors import EcomlmError, TaskError, UnknownComponentError
 from ecomlm_sdk.plugins import get_registry
 
 __all__ = ["Recommender"]
@@ -160,22 +160,25 @@ class Recommender:
             "titles": self.titles,
             "source": self.source if saved_task else "fallback",
         }
-        (folder / _STATE_FILE).write_text(json.dumps(state))
+        write_json(folder / _STATE_FILE, state)
 
     @classmethod
     def load(
         cls, folder: Path, *, name: str | None, k: int, exclude_owned: bool = False
     ) -> Recommender:
         """Read what :meth:`save` wrote."""
-        state = json.loads((folder / _STATE_FILE).read_text())
+        path = folder / _STATE_FILE
+        state = read_json(path, error=TaskError, what="saved task")
+        if not isinstance(state, dict):
+            raise TaskError(f"{path} must hold a JSON object; save the task again")
+        popular, titles, source = state.get("popular"), state.get("titles"), state.get("source")
+        if not isinstance(popular, list) or not all(isinstance(p, str) for p in popular):
+            raise TaskError(f"{path} key 'popular' must be a list of product ids; save again")
+        if not isinstance(titles, dict) or not all(isinstance(t, str) for t in titles.values()):
+            raise TaskError(f"{path} key 'titles' must map product ids to titles; save again")
+        if not isinstance(source, str):
+            raise TaskError(f"{path} key 'source' must be a string; save the task again")
         task = None
-        if state["source"] != "fallback" and name is not None:
+        if source != "fallback" and name is not None:
             task = get_registry().get("task", name).component.load(folder / _TASK_DIR)
-        return cls(
-            k,
-            list(state["popular"]),
-            dict(state["titles"]),
-            task,
-            state["source"],
-            exclude_owned=exclude_owned,
-        )
+        return cls(k, list(popular), dict(titles), task, source, exclude_owned=exclude_owned)

@@ -8,7 +8,6 @@ products topped up by the shop's most popular ones.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any, ClassVar
 import polars as pl
 from pydantic import Field
 
+from ecomlm_sdk._persist import WEIGHT_SOURCES, read_json, write_json
 from ecomlm_sdk.data.store import Cutoff, EcomStore
 from ecomlm_sdk.errors import ModelError, NotFittedError, TaskError, UnknownComponentError
 from ecomlm_sdk.models.base import TextGenerator
@@ -300,23 +300,33 @@ class CopyTask(Task):
             "fit_summary": self.fit_summary,
             "generator_note": self.generator_note,
         }
-        (folder / _STATE_FILE).write_text(json.dumps(state))
+        write_json(folder / _STATE_FILE, state)
 
     def _load(self, folder: Path) -> None:
         cls = get_registry().get("model", self.options.generator).component
-        # The saved folder holds the weights: options naming where weights come from are dropped.
-        options = {k: v for k, v in self._generator_options().items() if k not in {"name_or_path"}}
-        self.generator = cls.load(folder / _GENERATOR_DIR, **options)
+        # The saved folder holds the weights (Task.load has refused options naming others).
+        options = {k: v for k, v in self._generator_options().items() if k not in WEIGHT_SOURCES}
+        generator = cls.load(folder / _GENERATOR_DIR, **options, **self._remote_code())
+        if not isinstance(generator, TextGenerator):
+            raise TaskError(f"{self.options.generator!r} did not load a TextGenerator")
+        self.generator = generator
         self.recommender = Recommender.load(
             folder,
             name=self.options.recommender,
             k=self.options.products_per_customer,
             exclude_owned=self.options.exclude_owned,
         )
-        state = json.loads((folder / _STATE_FILE).read_text())
-        self.corpus = list(state["corpus"])
+        path = folder / _STATE_FILE
+        state = read_json(path, error=TaskError, what="saved task")
+        corpus = state.get("corpus") if isinstance(state, dict) else None
+        summary = state.get("fit_summary") if isinstance(state, dict) else None
+        if not isinstance(corpus, list) or not all(isinstance(line, str) for line in corpus):
+            raise TaskError(f"{path} key 'corpus' must be a list of strings; save the task again")
+        if not isinstance(summary, dict):
+            raise TaskError(f"{path} key 'fit_summary' must be an object; save the task again")
+        self.corpus = list(corpus)
         self._ngram_cache = {}
-        self.fit_summary = {k: float(v) for k, v in state["fit_summary"].items()}
+        self.fit_summary = {k: float(v) for k, v in summary.items()}
         self.generator_note = str(state.get("generator_note", ""))
 
     # ------------------------------------------------------------------ internals

@@ -7,13 +7,13 @@ classifier's ``save()`` folder): no pickle.
 
 from __future__ import annotations
 
-import json
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ecomlm_sdk._persist import read_json, write_json
 from ecomlm_sdk.errors import ModelError, TaskError
 
 __all__ = ["Learner", "LightGBMLearner", "LogisticLearner", "TextClassifierLearner", "make_learner"]
@@ -69,7 +69,15 @@ class LightGBMLearner(Learner):
     def load(self, folder: Path) -> None:
         import lightgbm as lgb
 
-        self.booster = lgb.Booster(model_file=str(folder / self.FILE))
+        path = folder / self.FILE
+        if not path.is_file():
+            raise TaskError(f"{path} is missing: the saved task is incomplete; save it again")
+        try:
+            self.booster = lgb.Booster(model_file=str(path))
+        except lgb.basic.LightGBMError as exc:
+            raise TaskError(
+                f"{path} is not a valid LightGBM text model ({exc}); save the task again"
+            ) from exc
 
     def importance(self) -> dict[str, float]:
         """Total gain of each feature, for explaining the model."""
@@ -116,12 +124,24 @@ class LogisticLearner(Learner):
             "coef": self.coef.tolist(),
             "intercept": self.intercept,
         }
-        (folder / self.FILE).write_text(json.dumps(state))
+        write_json(folder / self.FILE, state)
 
     def load(self, folder: Path) -> None:
-        state = json.loads((folder / self.FILE).read_text())
-        self.mean, self.scale = np.array(state["mean"]), np.array(state["scale"])
-        self.coef, self.intercept = np.array(state["coef"]), float(state["intercept"])
+        path = folder / self.FILE
+        state = read_json(path, error=TaskError, what="saved task")
+        try:
+            mean, scale = np.array(state["mean"], float), np.array(state["scale"], float)
+            coef, intercept = np.array(state["coef"], float), float(state["intercept"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise TaskError(f"{path} is malformed ({exc!r}); save the task again") from exc
+        if not (mean.ndim == 1 and mean.shape == scale.shape == coef.shape):
+            raise TaskError(
+                f"{path}: 'mean', 'scale' and 'coef' must be lists of one length, got "
+                f"{mean.shape}, {scale.shape}, {coef.shape}; save the task again"
+            )
+        if not (np.isfinite(coef).all() and np.isfinite(intercept) and (scale > 0).all()):
+            raise TaskError(f"{path}: coefficients must be finite and scales above 0")
+        self.mean, self.scale, self.coef, self.intercept = mean, scale, coef, intercept
 
 
 class TextClassifierLearner(Learner):
@@ -175,17 +195,29 @@ class TextClassifierLearner(Learner):
                 f"Learner {self.model_name!r} cannot be saved ({exc}); use learner='lightgbm' "
                 "to save the task, or a classifier plugin that implements save()"
             ) from exc
-        (folder / "classifier.json").write_text(
-            json.dumps({"model": self.model_name, "names": self.names})
-        )
+        write_json(folder / "classifier.json", {"model": self.model_name, "names": self.names})
 
     def load(self, folder: Path) -> None:
         from ecomlm_sdk.plugins import get_registry
 
-        meta = json.loads((folder / "classifier.json").read_text())
-        self.names = meta["names"]
-        cls = get_registry().get("model", meta["model"]).component
-        self.model = cls.load(folder / self.FOLDER)
+        path = folder / "classifier.json"
+        meta = read_json(path, error=TaskError, what="saved task")
+        names = meta.get("names") if isinstance(meta, dict) else None
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise TaskError(f"{path} key 'names' must be a list of feature names; save again")
+        if meta.get("model") != self.model_name:
+            raise TaskError(
+                f"{path} key 'model' is {meta.get('model')!r} but the task's learner is "
+                f"{self.model_name!r}; save the task again"
+            )
+        cls = get_registry().get("model", self.model_name).component
+        model = cls.load(folder / self.FOLDER)
+        if self.POSITIVE not in list(getattr(model, "labels", [])):
+            raise TaskError(
+                f"{folder / self.FOLDER} holds a classifier without the label {self.POSITIVE!r}"
+                "; save the task again"
+            )
+        self.names, self.model = names, model
 
 
 def make_learner(name: str, seed: int, threads: int | None) -> Learner:

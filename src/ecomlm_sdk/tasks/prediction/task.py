@@ -9,7 +9,6 @@ horizon`` and earlier) and scores customers at the cutoff against the following 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -17,6 +16,7 @@ import numpy as np
 import polars as pl
 from pydantic import Field
 
+from ecomlm_sdk._persist import read_json, write_json
 from ecomlm_sdk.data.store import Cutoff, EcomStore, to_utc_datetime
 from ecomlm_sdk.errors import NotFittedError, TaskError
 from ecomlm_sdk.progress import progress
@@ -164,15 +164,29 @@ class PurchasePrediction(Task):
         state: dict[str, Any] = {"features": self.features, "categories": self.categories}
         if self.text_projection is not None:
             state["text_projection"] = self.text_projection.to_json()
-        (folder / _STATE).write_text(json.dumps(state, indent=2))
+        write_json(folder / _STATE, state)
 
     def _load(self, folder: Path) -> None:
-        if not (folder / _STATE).is_file():
-            raise TaskError(f"{folder / _STATE} is missing: save the task with pp.save(folder)")
-        state = json.loads((folder / _STATE).read_text())
-        self.features, self.categories = state["features"], state["categories"]
+        path = folder / _STATE
+        if not path.is_file():
+            raise TaskError(f"{path} is missing: save the task with pp.save(folder)")
+        state = read_json(path, error=TaskError, what="saved task")
+        features = state.get("features") if isinstance(state, dict) else None
+        categories = state.get("categories") if isinstance(state, dict) else None
+        for key, value in (("features", features), ("categories", categories)):
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise TaskError(f"{path} key {key!r} must be a list of names; save the task again")
+        assert isinstance(features, list) and isinstance(categories, list)
+        self.features, self.categories = features, categories
         projection = state.get("text_projection")
-        self.text_projection = TextProjection.from_json(projection) if projection else None
+        try:
+            self.text_projection = TextProjection.from_json(projection) if projection else None
+        except (KeyError, TypeError, ValueError) as exc:
+            raise TaskError(
+                f"{path} key 'text_projection' is malformed ({exc}); save the task again"
+            ) from exc
+        if self.text_projection is not None and self.text_projection.components.ndim != 2:
+            raise TaskError(f"{path} key 'text_projection.components' must be a matrix")
         self.classifier = make_learner(
             self.options.learner, self.options.seed, self.options.threads
         )

@@ -7,7 +7,6 @@ arrays, dense weights, embeddings): no pickle.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +16,7 @@ import polars as pl
 import scipy.sparse as sp
 from safetensors.numpy import load_file, save_file
 
+from ecomlm_sdk._persist import check_safetensors, read_json, write_json
 from ecomlm_sdk.data.store import EcomStore
 from ecomlm_sdk.errors import TaskError
 from ecomlm_sdk.tasks.recommendation.matrix import build_interactions
@@ -76,7 +76,7 @@ class RecommenderState:
                 tensors[name] = np.ascontiguousarray(value)
         save_file(tensors, str(folder / STATE_TENSORS))
         meta = {"customers": self.customers, "products": self.products, "titles": self.titles}
-        (folder / STATE_JSON).write_text(json.dumps(meta))
+        write_json(folder / STATE_JSON, meta)
 
     @classmethod
     def load(cls, folder: Path) -> RecommenderState:
@@ -87,18 +87,59 @@ class RecommenderState:
                     f"{folder / name} is missing: the folder was not written by "
                     "Recommendation.save(); fit and save the task again"
                 )
-        meta = json.loads((folder / STATE_JSON).read_text())
-        tensors = load_file(str(folder / STATE_TENSORS))
+        meta_path, tensor_path = folder / STATE_JSON, folder / STATE_TENSORS
+        meta = read_json(meta_path, error=TaskError, what="saved task")
+        if not isinstance(meta, dict):
+            raise TaskError(f"{meta_path} must hold a JSON object; save the task again")
+        for key in ("customers", "products", "titles"):
+            value = meta.get(key)
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise TaskError(f"{meta_path} key {key!r} must be a list of strings; save again")
+        if len(meta["titles"]) != len(meta["products"]):
+            raise TaskError(
+                f"{meta_path} lists {len(meta['products'])} products but "
+                f"{len(meta['titles'])} titles; save the task again"
+            )
+        check_safetensors(tensor_path, error=TaskError)
+        try:
+            tensors = load_file(str(tensor_path))
+        except Exception as exc:  # SafetensorError has no stable public name
+            raise TaskError(f"{tensor_path} cannot be read ({exc}); save the task again") from exc
         shape = (len(meta["customers"]), len(meta["products"]))
 
         def csr(name: str, size: tuple[int, int]) -> sp.csr_matrix | None:
             if f"{name}.data" not in tensors:
                 return None
-            parts = (tensors[f"{name}.data"], tensors[f"{name}.indices"], tensors[f"{name}.indptr"])
-            return sp.csr_matrix(parts, shape=size)
+            try:
+                parts = (
+                    tensors[f"{name}.data"],
+                    tensors[f"{name}.indices"],
+                    tensors[f"{name}.indptr"],
+                )
+                matrix = sp.csr_matrix(parts, shape=size)
+                matrix.check_format(full_check=True)
+            except (KeyError, ValueError, IndexError) as exc:
+                raise TaskError(
+                    f"{tensor_path}: matrix {name!r} does not fit {size[0]} x {size[1]} "
+                    f"({exc}); the file does not match {meta_path}. Save the task again"
+                ) from exc
+            return matrix
 
         counts, weights = csr("counts", shape), csr("weights", shape)
-        assert counts is not None and weights is not None
+        if counts is None or weights is None:
+            raise TaskError(f"{tensor_path} lacks the 'counts'/'weights' matrices; save again")
+        for key in ("popularity", "trending"):
+            if key not in tensors or tensors[key].shape != (shape[1],):
+                raise TaskError(
+                    f"{tensor_path}: {key!r} must have one value per product ({shape[1]}), got "
+                    f"{tensors[key].shape if key in tensors else 'nothing'}; save the task again"
+                )
+        embeddings = tensors.get("embeddings")
+        if embeddings is not None and (embeddings.ndim != 2 or embeddings.shape[0] != shape[1]):
+            raise TaskError(
+                f"{tensor_path}: 'embeddings' has shape {embeddings.shape}, not one row per "
+                f"product ({shape[1]}); save the task again"
+            )
         square = (shape[1], shape[1])
         return cls(
             customers=meta["customers"],
@@ -111,7 +152,7 @@ class RecommenderState:
             neighbours=csr("neighbours", square),
             ease=_ease(tensors, csr),
             ease_index=tensors.get("ease_index"),
-            embeddings=tensors.get("embeddings"),
+            embeddings=embeddings,
         )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Sequence
@@ -12,6 +11,7 @@ from typing import Any, ClassVar
 import numpy as np
 import polars as pl
 
+from ecomlm_sdk._persist import WEIGHT_SOURCES, read_json, write_json
 from ecomlm_sdk.data.store import Cutoff, EcomStore
 from ecomlm_sdk.errors import ModelError, NotFittedError, TaskError
 from ecomlm_sdk.models.base import Embedder, TextClassifier, TextGenerator
@@ -44,10 +44,10 @@ install_log_redaction(logger)
 _STATE_FILE = "support_state.json"
 _KB_FILE = "knowledge_base.json"
 _CLASSIFIER_DIR = "classifier"
+_EMBEDDER_DIR = "embedder"
+_GENERATOR_DIR = "generator"
 #: Fit arguments used when ``classifier_fit_options`` is None, per classifier name.
 FAST_FIT: dict[str, dict[str, Any]] = {"bert-classifier": {"mode": "head"}}
-#: Model options that say where weights come from; a saved task brings its own.
-WEIGHT_SOURCES = frozenset({"backbone", "name_or_path"})
 
 
 class SupportTask(Task):
@@ -200,32 +200,61 @@ class SupportTask(Task):
         )
 
     def _save(self, folder: Path) -> None:
-        classifier, _, kb = self._fitted_parts()
+        classifier, embedder, kb = self._fitted_parts()
+        self._save_model(classifier, "classifier", folder / _CLASSIFIER_DIR)
+        # Weights named by an option are saved too: a saved task never points outside itself.
+        # Models built from their plugin's defaults (the bundled MiniLM) are not copied.
+        if _names_weights(self.options.embedder_options):
+            self._save_model(embedder, "embedder", folder / _EMBEDDER_DIR)
+        if self.options.generator is not None and _names_weights(self.options.generator_options):
+            if self.generator is None:
+                self.generator = self._model(
+                    self.options.generator, self.options.generator_options, TextGenerator
+                )
+            self._save_model(self.generator, "generator", folder / _GENERATOR_DIR)
+        kb.to_json(folder / _KB_FILE)
+        write_json(folder / _STATE_FILE, {"fit_summary": self.fit_summary})
+
+    def _save_model(self, model: Any, role: str, folder: Path) -> None:
         try:
-            classifier.save(folder / _CLASSIFIER_DIR)
+            model.save(folder)
         except ModelError as exc:
             raise TaskError(
-                f"Cannot save task 'support': classifier {self.options.classifier!r} cannot be "
-                f"saved ({exc}); use a classifier plugin that implements save()/load()"
+                f"Cannot save task 'support': {role} {getattr(self.options, role)!r} cannot be "
+                f"saved ({exc}); use a {role} plugin that implements save()/load()"
             ) from exc
-        kb.to_json(folder / _KB_FILE)
-        (folder / _STATE_FILE).write_text(json.dumps({"fit_summary": self.fit_summary}, indent=2))
 
     def _load(self, folder: Path) -> None:
-        cls = get_registry().get("model", self.options.classifier).component
-        # The saved folder holds the weights: options naming where weights come from are dropped.
-        options = {
-            k: v for k, v in self.options.classifier_options.items() if k not in WEIGHT_SOURCES
-        }
-        classifier = cls.load(folder / _CLASSIFIER_DIR, **options)
-        if not isinstance(classifier, TextClassifier):
-            raise TaskError(f"{self.options.classifier!r} did not load a TextClassifier")
-        self.classifier = classifier
+        opts = self.options
+        self.classifier = self._load_model(
+            opts.classifier, opts.classifier_options, folder / _CLASSIFIER_DIR, TextClassifier
+        )
         self.knowledge_base = KnowledgeBase.from_json(folder / _KB_FILE)
-        self.embedder = self._model(self.options.embedder, self.options.embedder_options, Embedder)
+        if (folder / _EMBEDDER_DIR).is_dir():
+            self.embedder = self._load_model(
+                opts.embedder, opts.embedder_options, folder / _EMBEDDER_DIR, Embedder
+            )
+        else:
+            self.embedder = self._model(opts.embedder, opts.embedder_options, Embedder)
+        if opts.generator is not None and (folder / _GENERATOR_DIR).is_dir():
+            self.generator = self._load_model(
+                opts.generator, opts.generator_options, folder / _GENERATOR_DIR, TextGenerator
+            )
         self.knowledge_base.index(self.embedder)
-        state = json.loads((folder / _STATE_FILE).read_text())
-        self.fit_summary = {k: float(v) for k, v in state.get("fit_summary", {}).items()}
+        state = read_json(folder / _STATE_FILE, error=TaskError, what="saved task")
+        summary = state.get("fit_summary", {}) if isinstance(state, dict) else None
+        if not isinstance(summary, dict):
+            raise TaskError(f"{folder / _STATE_FILE} must hold a 'fit_summary' object")
+        self.fit_summary = {k: float(v) for k, v in summary.items()}
+
+    def _load_model(self, name: str, options: dict[str, Any], folder: Path, base: type[Any]) -> Any:
+        cls = get_registry().get("model", name).component
+        # The saved folder holds the weights; Task.load has refused options naming others.
+        kept = {k: v for k, v in options.items() if k not in WEIGHT_SOURCES}
+        model = cls.load(folder, **kept, **self._remote_code())
+        if not isinstance(model, base):
+            raise TaskError(f"{name!r} loaded from {folder} is not a {base.__name__}")
+        return model
 
     # ------------------------------------------------------------------ internals
     def _with_store_tickets(self, frame: pl.DataFrame, store: EcomStore) -> pl.DataFrame:
@@ -358,6 +387,11 @@ class SupportTask(Task):
             similarity=hit.similarity,
             reworded=reworded,
         )
+
+
+def _names_weights(options: dict[str, Any]) -> bool:
+    """Whether model ``options`` say where weights come from (then the task saves the model)."""
+    return any(options.get(key) is not None for key in WEIGHT_SOURCES)
 
 
 def _validation_accuracy(classifier: TextClassifier) -> float | None:
