@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from ecomlm_sdk._version import __version__
-from ecomlm_sdk.cli.common import emit_json
+from ecomlm_sdk.cli.common import emit_json, json_option
 from ecomlm_sdk.cli.device import device_command
 from ecomlm_sdk.cli.roi import roi_group
 from ecomlm_sdk.cli.tasks import ingest, predict, quickstart, recommend, report, support
@@ -57,7 +57,7 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 
 @main.command("plugins")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON list instead of a table.")
+@json_option("Print a JSON list instead of a table.")
 def plugins_command(as_json: bool) -> None:
     """List every plugin seen, loaded or skipped, with what it registered."""
     from ecomlm_sdk.api import plugins

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from ecomlm_sdk.cli.common import emit_json
+from ecomlm_sdk.cli.common import emit_json, json_option
 
 __all__ = ["device_command", "device_report"]
 
@@ -54,7 +54,7 @@ def device_report(preference: str | None = None) -> dict[str, Any]:
     default=None,
     help="Ask for a device ('cpu', 'cuda', 'cuda:1', 'mps'); default: automatic.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@json_option("Print JSON instead of text.")
 def device_command(preference: str | None, as_json: bool) -> None:
     """Print the device and dtype models will use, and why (honours ECOMLM_DEVICE)."""
     report = device_report(preference)

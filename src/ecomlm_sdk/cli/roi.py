@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from ecomlm_sdk.cli.common import emit_json
+from ecomlm_sdk.cli.common import emit_json, json_option
 from ecomlm_sdk.errors import RoiError
 
 __all__ = ["roi_group"]
@@ -76,7 +76,7 @@ def roi_group() -> None:
 @click.option("--strict", is_flag=True, help="Reject rows with a missing outcome.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed.")
 @click.option("--plot", "plot_path", default=None, help="Write the per-arm ROI plot (.png/.svg).")
-@click.option("--json", "as_json", is_flag=True, help="Print the full result as JSON.")
+@json_option("Print the full result as JSON.")
 def experiment_command(
     file: str,
     arm: str,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ecomlm_sdk.cli.common import emit_json
+from ecomlm_sdk.cli.common import emit_json, json_option
 from ecomlm_sdk.data.store import EcomStore
 
 __all__ = ["ingest", "predict", "quickstart", "recommend", "report", "support"]
@@ -55,7 +55,7 @@ def _report_options(command: Callable[..., None]) -> Callable[..., None]:
             click.option(
                 "--quiet", is_flag=True, help="Print only the report path and headline figures."
             ),
-            click.option("--json", "as_json", is_flag=True, help="Print the result as JSON."),
+            json_option("Print the result as JSON."),
         )
     ):
         command = option(command)
@@ -83,7 +83,7 @@ def report(path: str | None, output: Path, quiet: bool, as_json: bool) -> None:
     "--strict", is_flag=True, help="Stop at the first bad row instead of setting it aside."
 )
 @click.option("--rejects", type=click.Path(path_type=Path), help="Write rejected rows to this CSV.")
-@click.option("--json", "as_json", is_flag=True, help="Print summary and load report as JSON.")
+@json_option("Print summary and load report as JSON.")
 def ingest(path: str, strict: bool, rejects: Path | None, as_json: bool) -> None:
     """Load Shopify exports from PATH and print the summary and the load report."""
     import ecomlm_sdk
@@ -116,7 +116,7 @@ def ingest(path: str, strict: bool, rejects: Path | None, as_json: bool) -> None
 @click.option(
     "--output", type=click.Path(path_type=Path), help="Write every customer's score to CSV."
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the top rows as JSON.")
+@json_option("Print the top rows as JSON.")
 def predict(
     path: str | None, horizon_days: int, top: int, output: Path | None, as_json: bool
 ) -> None:
@@ -141,7 +141,7 @@ def predict(
 @_PATH
 @click.option("-k", "k", type=int, default=10, show_default=True)
 @click.option("--exclude-owned", is_flag=True, help="Only products new to each customer.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_option("Print JSON.")
 def recommend(
     customer_ids: tuple[str, ...], path: str | None, k: int, exclude_owned: bool, as_json: bool
 ) -> None:
@@ -184,7 +184,7 @@ def support() -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Save the fitted task here.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the reply as JSON.")
+@json_option("Print the reply as JSON.")
 def ask(
     message: str,
     customer_id: str | None,
