@@ -9,14 +9,24 @@ plugin keeps working. Environment variables:
 * ``ECOMLM_STRICT_PLUGINS=1``: any such failure raises :class:`PluginError` instead.
 * ``ECOMLM_LOAD_PLUGINS=a,b``: load only these entry points.
 * ``ECOMLM_DISABLE_PLUGINS=a,b``: never load these entry points.
+
+A plugin cannot take the SDK down with it: anything it raises at import or while registering
+(``SystemExit`` included; only ``KeyboardInterrupt`` passes) skips that plugin, whatever it
+prints meanwhile goes to the log instead of stdout (so ``--json`` output stays valid), a name
+clash is settled by :func:`ecomlm_sdk.registry.resolve` (built-ins keep their names), and an
+exception from a runtime hook becomes a :class:`PluginError` naming the plugin
+(:func:`call_hook`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import os
 import threading
 import warnings
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib import metadata
 from types import ModuleType
@@ -24,17 +34,19 @@ from typing import Any, Final, Literal
 
 import pluggy
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
 from pydantic import BaseModel, ConfigDict
 
 from ecomlm_sdk import hookspecs
 from ecomlm_sdk._version import API_VERSION, __version__
-from ecomlm_sdk.errors import IncompatiblePluginError, PluginError
-from ecomlm_sdk.registry import KINDS, Registry, collect
+from ecomlm_sdk.errors import EcomlmError, IncompatiblePluginError, PluginError
+from ecomlm_sdk.registry import KINDS, Registration, Registry, collect, normalize_name, resolve
 
 __all__ = [
     "ENTRY_POINT_GROUP",
     "PluginInfo",
     "PluginWarning",
+    "call_hook",
     "get_plugin_manager",
     "get_registry",
     "plugin_report",
@@ -67,6 +79,7 @@ class PluginInfo(BaseModel):
     components: list[str]
     status: Literal["loaded", "skipped"]
     reason: str | None = None
+    conflicts: list[str] = []
 
 
 @dataclass
@@ -78,6 +91,7 @@ class _Record:
     status: Literal["loaded", "skipped"] = "loaded"
     reason: str | None = None
     components: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -119,6 +133,25 @@ def _skip(state: _State, record: _Record, reason: str, exc: BaseException | None
         )
 
 
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, SystemExit):
+        return f"SystemExit: it called sys.exit({exc.code!r})"
+    return f"{type(exc).__name__}: {exc}"
+
+
+@contextlib.contextmanager
+def _stdout_to_log(plugin: str) -> Iterator[None]:
+    """Keep a plugin's prints off stdout (which may carry ``--json``); log them instead."""
+    buffer = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(buffer):
+            yield
+    finally:
+        text = buffer.getvalue().strip()
+        if text:
+            logger.warning("plugin %r printed while loading (kept off stdout): %s", plugin, text)
+
+
 def _check_api(module: ModuleType, name: str) -> None:
     declared = getattr(module, "ecomlm_sdk_api", None)
     if declared is None:
@@ -144,24 +177,46 @@ def _register_module(state: _State, plugin: object, record: _Record) -> None:
     except Exception as exc:
         if state.pm.has_plugin(record.name):
             state.pm.unregister(name=record.name)
-        _skip(state, record, f"{type(exc).__name__}: {exc}", exc)
+        _skip(state, record, _describe(exc), exc)
         return
     state.records[record.name] = record
+
+
+def _is_builtin(dist: metadata.Distribution | None) -> bool:
+    return dist is not None and canonicalize_name(dist.name) == _DISTRIBUTION
 
 
 def _load_entry_points(state: _State) -> None:
     only = _env_list("ECOMLM_LOAD_PLUGINS")
     disabled = _env_list("ECOMLM_DISABLE_PLUGINS") or set()
-    for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
-        dist = getattr(ep, "dist", None)
+    entry_points = metadata.entry_points(group=ENTRY_POINT_GROUP)
+    # Built-ins first, so a third party can never take a built-in's plugin name.
+    for ep in sorted(entry_points, key=lambda e: (not _is_builtin(e.dist), e.name)):
+        dist = ep.dist
         record = _Record(
             name=ep.name,
             distribution=dist.name if dist else None,
             version=dist.version if dist else None,
-            builtin=bool(dist and dist.name == _DISTRIBUTION),
+            builtin=_is_builtin(dist),
         )
-        if ep.name in state.records:
-            continue  # the same entry point seen twice (e.g. an editable install and a wheel)
+        taken = next(
+            (
+                r
+                for r in state.records.values()
+                if normalize_name(r.name) == normalize_name(ep.name)
+            ),
+            None,
+        )
+        if taken is not None:
+            if taken.distribution == record.distribution:
+                continue  # the same entry point seen twice (e.g. an editable install and a wheel)
+            record.name = f"{ep.name}@{record.distribution}"
+            reason = (
+                f"its entry-point name {ep.name!r} is taken by plugin {taken.name!r} of "
+                f"{taken.distribution or 'an unknown distribution'}; rename the entry point"
+            )
+            _skip(state, record, reason, PluginError(reason))
+            continue
         if only is not None and ep.name not in only:
             _skip(state, record, "not listed in ECOMLM_LOAD_PLUGINS")
             continue
@@ -169,10 +224,13 @@ def _load_entry_points(state: _State) -> None:
             _skip(state, record, "disabled by ECOMLM_DISABLE_PLUGINS")
             continue
         try:
-            module = ep.load()
+            with _stdout_to_log(ep.name):
+                module = ep.load()
             _check_api(module, ep.name)
-        except Exception as exc:
-            _skip(state, record, f"{type(exc).__name__}: {exc}", exc)
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # SystemExit too: a plugin must not end the process
+            _skip(state, record, _describe(exc), exc)
             continue
         _register_module(state, module, record)
 
@@ -198,7 +256,10 @@ def _get_state() -> _State:
 
 
 def get_plugin_manager() -> pluggy.PluginManager:
-    """The process-wide plugin manager, created (and entry points loaded) on first use."""
+    """The process-wide plugin manager, created (and entry points loaded) on first use.
+
+    Call hooks through :func:`call_hook`, which names the plugin when one fails.
+    """
     return _get_state().pm
 
 
@@ -221,9 +282,9 @@ def _validate(kind: str, component: Any) -> str | None:
     return f"{component!r} is not a subclass of {names}"
 
 
-def _build_registry(state: _State) -> Registry:
-    registry = Registry()
-    found: dict[str, list[Any]] = {}
+def _collect_all(state: _State) -> list[Registration]:
+    """Call every plugin's ``register_*`` hooks one plugin at a time; skip a plugin that fails."""
+    found: dict[str, list[Registration]] = {}
     failed: set[str] = set()
     for kind, (hook_name, _) in KINDS.items():
         for impl in getattr(state.pm.hook, hook_name).get_hookimpls():
@@ -231,19 +292,35 @@ def _build_registry(state: _State) -> Registry:
             if plugin in failed:
                 continue
             try:
-                found.setdefault(plugin, []).extend(
-                    collect(kind, plugin, impl.function, impl.argnames, _validate)
-                )
-            except Exception as exc:
+                with _stdout_to_log(plugin):
+                    registrations = collect(kind, plugin, impl.function, impl.argnames, _validate)
+            except KeyboardInterrupt:
+                raise
+            except BaseException as exc:
                 failed.add(plugin)
                 found.pop(plugin, None)
                 state.pm.unregister(name=plugin)
                 record = state.records[plugin]
-                _skip(state, record, f"{hook_name} raised {type(exc).__name__}: {exc}", exc)
-    for plugin in sorted(found, key=lambda p: (p != CORE_PLUGIN, p)):
-        for registration in found[plugin]:
-            registry.add(registration)
-            state.records[plugin].components.append(f"{registration.kind}:{registration.name}")
+                _skip(state, record, f"{hook_name} raised {_describe(exc)}", exc)
+                continue
+            found.setdefault(plugin, []).extend(registrations)
+    return [r for plugin in sorted(found) for r in found[plugin]]
+
+
+def _build_registry(state: _State) -> Registry:
+    builtins = {name for name, record in state.records.items() if record.builtin}
+    registry = resolve(_collect_all(state), builtins)
+    for conflict in registry.conflicts:
+        message = conflict.message()
+        if _strict():
+            raise PluginError(f"{message} (ECOMLM_STRICT_PLUGINS is set, so this is an error)")
+        warnings.warn(f"ecomlm-sdk: {message}", PluginWarning, stacklevel=4)
+        for plugin in conflict.plugins:
+            state.records[plugin].conflicts.append(message)
+    for registration in registry.registrations():
+        state.records[registration.plugin].components.append(
+            f"{registration.kind}:{registration.name}"
+        )
     return registry
 
 
@@ -254,6 +331,7 @@ def get_registry() -> Registry:
         if state.registry is None:
             for record in state.records.values():
                 record.components.clear()
+                record.conflicts.clear()
             state.registry = _build_registry(state)
         return state.registry
 
@@ -280,9 +358,96 @@ def plugin_report() -> list[PluginInfo]:
                 components=sorted(record.components),
                 status=record.status,
                 reason=record.reason,
+                conflicts=list(record.conflicts),
             )
         )
     return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# Runtime hooks
+# ---------------------------------------------------------------------------------------------
+
+#: Keyword arguments that are the SDK's own callbacks (run_task_stage's ``run``): an error they
+#: raise is the task's, not a plugin's, and passes through unchanged.
+_SDK_CALLBACKS: Final = frozenset({"run"})
+
+
+def _culprit(hook: pluggy.HookCaller, exc: BaseException) -> str | None:
+    """The plugin whose hook implementation raised ``exc``, read from its traceback.
+
+    The innermost traceback frame that runs one of the hook's implementations is the one that
+    raised (or called what raised): a wrapper that only re-raises sits further out. A method
+    shared by two plugin instances is told apart by the frame's ``self``.
+    """
+    owners: dict[Any, list[tuple[str, object]]] = {}
+    for impl in hook.get_hookimpls():
+        code = getattr(impl.function, "__code__", None)
+        if code is not None:
+            owners.setdefault(code, []).append((impl.plugin_name, impl.plugin))
+    culprit = None
+    tb = exc.__traceback__
+    while tb is not None:
+        candidates = owners.get(tb.tb_frame.f_code, [])
+        if len(candidates) > 1:
+            this = tb.tb_frame.f_locals.get("self")
+            candidates = [c for c in candidates if c[1] is this] or candidates
+        if candidates:
+            culprit = candidates[0][0]
+        tb = tb.tb_next
+    return culprit
+
+
+def call_hook(name: str, /, **kwargs: Any) -> Any:
+    """Call runtime hook ``name`` with keyword arguments; a failing plugin is named.
+
+    An exception a plugin raises (``SystemExit`` included, ``KeyboardInterrupt`` excepted)
+    becomes ``PluginError: plugin 'x' failed in <hook>: <original>``, chained to the original.
+    An :class:`~ecomlm_sdk.errors.EcomlmError` passes through unchanged (it already says what
+    to do, e.g. a ``DeviceError`` for a missing GPU), with a note naming the plugin; so does
+    whatever the SDK's own callbacks (``run``) raise, which is the task's error.
+
+    Raises:
+        PluginError: A plugin's implementation raised.
+    """
+    hook: pluggy.HookCaller = getattr(get_plugin_manager().hook, name)
+    own: list[BaseException] = []
+
+    def guard(callback: Callable[..., Any]) -> Callable[..., Any]:
+        def guarded(*args: Any, **kw: Any) -> Any:
+            try:
+                return callback(*args, **kw)
+            except BaseException as exc:
+                own.append(exc)
+                raise
+
+        return guarded
+
+    for key in _SDK_CALLBACKS & kwargs.keys():
+        kwargs[key] = guard(kwargs[key])
+    try:
+        return hook(**kwargs)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:
+        if any(exc is mine for mine in own):
+            raise
+        plugin = _culprit(hook, exc)
+        if isinstance(exc, EcomlmError):
+            if plugin is not None:
+                exc.add_note(f"raised by plugin {plugin!r} in {name}")
+            raise
+        if plugin is None:
+            implementers = ", ".join(repr(i.plugin_name) for i in hook.get_hookimpls())
+            raise PluginError(
+                f"a plugin failed in {name} (implemented by {implementers}): {_describe(exc)}. "
+                "Run with --debug for the traceback, then fix or disable that plugin with "
+                "ECOMLM_DISABLE_PLUGINS"
+            ) from exc
+        raise PluginError(
+            f"plugin {plugin!r} failed in {name}: {_describe(exc)}. Fix or update the plugin, "
+            f"or disable it with ECOMLM_DISABLE_PLUGINS={plugin}"
+        ) from exc
 
 
 def register_plugin(plugin: object, name: str | None = None) -> str:

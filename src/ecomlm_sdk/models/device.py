@@ -73,9 +73,9 @@ def resolve_device(preference: str | None = None) -> DeviceChoice:
 
     ``ECOMLM_DEVICE`` is honoured by the built-in device manager when ``preference`` is None.
     """
-    from ecomlm_sdk.plugins import get_plugin_manager
+    from ecomlm_sdk.plugins import call_hook
 
-    choice = get_plugin_manager().hook.select_device(preference=preference)
+    choice = call_hook("select_device", preference=preference)
     if choice is None:
         if preference not in (None, "", "auto", "cpu"):
             raise DeviceError(
