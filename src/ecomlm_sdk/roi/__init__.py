@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         SampleRatioMismatchWarning,
         analyze_experiment,
     )
+    from ecomlm_sdk.roi.frames import DuplicateUnitWarning
     from ecomlm_sdk.roi.metrics import Cpa, MarginRoi, Profit, Roas, Roi
     from ecomlm_sdk.roi.planner import CampaignPlan, plan_campaign
     from ecomlm_sdk.roi.plots import (
@@ -63,6 +64,7 @@ _EXPORTS: dict[str, str] = {
     "CampaignRoi": "ecomlm_sdk.roi.campaign",
     "ClassTransformationUplift": "ecomlm_sdk.roi.uplift",
     "Cpa": "ecomlm_sdk.roi.metrics",
+    "DuplicateUnitWarning": "ecomlm_sdk.roi.frames",
     "Estimate": "ecomlm_sdk.roi.stats",
     "ExperimentOptions": "ecomlm_sdk.roi.experiment",
     "ExperimentResult": "ecomlm_sdk.roi.experiment",
@@ -104,6 +106,7 @@ __all__ = [
     "CampaignRoi",
     "ClassTransformationUplift",
     "Cpa",
+    "DuplicateUnitWarning",
     "Estimate",
     "ExperimentOptions",
     "ExperimentResult",

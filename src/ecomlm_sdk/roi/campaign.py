@@ -63,7 +63,7 @@ def _order_revenue(store: EcomStore) -> pl.DataFrame:
     orders = store.orders.filter(
         ~pl.col("is_cancelled").fill_null(False) & pl.col("customer_id").is_not_null()
     )
-    return orders.join(lines, on="order_id", how="left").select(
+    revenue = orders.join(lines, on="order_id", how="left").select(
         "order_id",
         "customer_id",
         "created_at",
@@ -72,6 +72,14 @@ def _order_revenue(store: EcomStore) -> pl.DataFrame:
             - pl.col("refunded_amount").fill_null(0.0)
         ).alias("revenue"),
     )
+    bad = revenue.filter(~pl.col("revenue").is_finite())
+    if len(bad):
+        raise RoiError(
+            f"{len(bad)} order(s) have a non-finite revenue (total - refunded_amount, or the "
+            f"sum of the purchase lines' revenue); the first is order {bad['order_id'][0]!r} "
+            f"with {bad['revenue'][0]!r}. Fix those values in the source data"
+        )
+    return revenue
 
 
 def _exposures(store: EcomStore, campaign_id: str) -> pl.DataFrame:
@@ -81,6 +89,13 @@ def _exposures(store: EcomStore, campaign_id: str) -> pl.DataFrame:
         raise RoiError(f"no campaign {campaign_id!r} in the store; campaigns: {sorted(known)}")
     if exposures.is_empty():
         raise RoiError(f"campaign {campaign_id!r} has no rows in campaign_exposures")
+    bad = exposures.filter(~pl.col("cost").is_finite())
+    if len(bad):
+        raise RoiError(
+            f"campaign {campaign_id!r}: cost column of campaign_exposures holds {len(bad)} "
+            f"non-finite value(s) (first: {bad['cost'][0]!r} for customer "
+            f"{bad['customer_id'][0]!r}); costs must be finite numbers >= 0"
+        )
     negative = exposures.filter(pl.col("cost") < 0)
     if len(negative):
         raise RoiError(

@@ -4,7 +4,9 @@
 the outcome, typically revenue in the measurement window) and, per arm against control, reports:
 
 * ``customers``: rows analysed (rows with a missing outcome are counted in ``missing_outcome``
-  and excluded, or rejected with ``strict=True``; nothing is dropped silently);
+  and excluded, or rejected with ``strict=True``; nothing is dropped silently; an outcome
+  that is NaN or infinite is rejected, never averaged; a customer id on several rows warns, or
+  raises with ``on_duplicate="error"``);
 * ``conversion_rate`` (Wilson) and ``mean_outcome`` (t interval);
 * ``incremental_conversion``: conversion rate minus control's (Wald interval, pooled z-test);
 * ``incremental_outcome_per_customer``: mean outcome minus control's (Welch);
@@ -33,7 +35,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from scipy import special
 
 from ecomlm_sdk.errors import RoiError
-from ecomlm_sdk.roi.frames import FrameLike, numeric_column, require_columns, to_polars
+from ecomlm_sdk.roi.frames import (
+    FrameLike,
+    OnDuplicate,
+    check_unique_units,
+    numeric_column,
+    require_columns,
+    to_polars,
+)
 from ecomlm_sdk.roi.metrics import check_margin
 from ecomlm_sdk.roi.stats import (
     Estimate,
@@ -84,6 +93,15 @@ class ExperimentOptions(BaseModel):
     )
     confidence: float = Field(default=0.95, gt=0, lt=1, description="Interval coverage.")
     strict: bool = Field(default=False, description="Reject rows with a missing outcome.")
+    unit: str | None = Field(
+        default=None,
+        description="Column identifying each customer, checked for duplicates; default: "
+        "customer_id when the frame has it.",
+    )
+    on_duplicate: OnDuplicate = Field(
+        default="warn",
+        description="A customer id on several rows: 'warn' (DuplicateUnitWarning) or 'error'.",
+    )
     bootstrap_samples: int = Field(default=1000, ge=100, description="Bootstrap resamples.")
     bootstrap_max_rows: int = Field(
         default=50_000,
@@ -231,7 +249,7 @@ def _sample_ratio(counts: dict[str, int], options: ExperimentOptions) -> SampleR
         shares = {arm: 1 / len(arms) for arm in arms}
     else:
         split = options.expected_split
-        if set(split) != set(arms) or any(v <= 0 for v in split.values()):
+        if set(split) != set(arms) or any(not (math.isfinite(v) and v > 0) for v in split.values()):
             raise RoiError(
                 f"expected_split {split} must give a share > 0 to exactly the arms {arms}"
             )
@@ -258,16 +276,20 @@ def analyze_experiment(frame: FrameLike, **options: Any) -> ExperimentResult:
         frame: One row per customer: a polars or pandas DataFrame, or a CSV path.
         **options: The fields of :class:`ExperimentOptions`: ``arm``, ``control``, ``outcome``
             (required), ``converted``, ``cost_per_contact``, ``margin``, ``expected_split``,
-            ``confidence``, ``strict``, ``bootstrap_samples``, ``bootstrap_max_rows``, ``seed``,
-            ``srm_alpha``.
+            ``confidence``, ``strict``, ``unit``, ``on_duplicate``, ``bootstrap_samples``,
+            ``bootstrap_max_rows``, ``seed``, ``srm_alpha``.
 
     Returns:
         The per-arm results, the sample-ratio check and the count of missing outcomes.
 
     Raises:
-        RoiError: A column is missing or not numeric, there is no control arm, an arm is empty
-            or has fewer than 2 outcomes, a cost is negative, the margin is outside (0, 1], or
-            (``strict=True``) an outcome is missing.
+        RoiError: A column is missing or not numeric, an outcome or conversion is NaN or
+            infinite, there is no control arm, an arm is empty or has fewer than 2 outcomes, a
+            cost is negative or not finite, the margin is outside (0, 1], (``strict=True``) an
+            outcome is missing, or (``on_duplicate="error"``) a customer id repeats.
+
+    Warns:
+        DuplicateUnitWarning: A customer id repeats (``on_duplicate="warn"``, the default).
 
     Example:
         ```python
@@ -282,7 +304,13 @@ def analyze_experiment(frame: FrameLike, **options: Any) -> ExperimentResult:
         raise RoiError(f"analyze_experiment: bad options: {exc}") from exc
     check_margin(opts.margin)
     data = to_polars(frame)
-    require_columns(data, {"arm": opts.arm, "outcome": opts.outcome, "converted": opts.converted})
+    require_columns(
+        data,
+        {"arm": opts.arm, "outcome": opts.outcome, "converted": opts.converted, "unit": opts.unit},
+    )
+    unit = opts.unit or ("customer_id" if "customer_id" in data.columns else None)
+    if unit is not None:
+        check_unique_units(data, unit, opts.on_duplicate)
     arm_col = data.get_column(opts.arm).cast(pl.String())
     if arm_col.null_count():
         row = int(arm_col.is_null().arg_true()[0])

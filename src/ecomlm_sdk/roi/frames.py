@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import polars as pl
 
 from ecomlm_sdk.errors import RoiError
 
-__all__ = ["FrameLike", "numeric_column", "require_columns", "to_polars"]
+__all__ = [
+    "DuplicateUnitWarning",
+    "FrameLike",
+    "OnDuplicate",
+    "check_unique_units",
+    "numeric_column",
+    "require_columns",
+    "to_polars",
+]
 
 #: What the ROI functions accept as a table.
 FrameLike = Any
+
+#: What to do when a unit (customer) id appears on more than one row.
+OnDuplicate = Literal["warn", "error"]
+
+
+class DuplicateUnitWarning(UserWarning):
+    """A customer (unit) id appears on several rows, so that customer counts more than once."""
 
 
 def to_polars(frame: FrameLike, what: str = "frame") -> pl.DataFrame:
@@ -66,12 +82,13 @@ def require_columns(frame: pl.DataFrame, columns: dict[str, str | None]) -> None
 
 
 def numeric_column(frame: pl.DataFrame, name: str, role: str) -> pl.Series:
-    """``frame[name]`` as Float64, NaN turned into null; raise on values that are not numbers.
+    """``frame[name]`` as Float64 (nulls stay null); raise on values that are not finite numbers.
 
     Raises:
-        RoiError: A value cannot be read as a number; the message names the column, the row
-            (1-based, as in a spreadsheet without its header; a CSV file line is one more) and
-            the value.
+        RoiError: A value cannot be read as a number, or is NaN or infinite (an ``inf`` would
+            turn every estimate into ``-inf [nan, nan]``); the message names the column, the
+            count, the first row (1-based, as in a spreadsheet without its header; a CSV file
+            line is one more) and the value.
     """
     series = frame.get_column(name)
     if series.dtype == pl.Boolean():
@@ -89,4 +106,52 @@ def numeric_column(frame: pl.DataFrame, name: str, role: str) -> pl.Series:
             )
         series = cast
     series = series.cast(pl.Float64())
-    return series.fill_nan(None)
+    bad = (~series.is_finite() & series.is_not_null()).arg_true()
+    if len(bad):
+        row = int(bad[0])
+        raise RoiError(
+            f"{role} column {name!r} holds {len(bad)} non-finite value(s) (NaN or infinity); "
+            f"the first is {series[row]!r} at row {row + 1} (CSV line {row + 2}). ROI needs "
+            "finite numbers: fix or drop those rows (leave a cell empty for a missing value)"
+        )
+    return series
+
+
+def check_unique_units(
+    frame: pl.DataFrame, column: str, on_duplicate: OnDuplicate, what: str = "frame"
+) -> int:
+    """Warn about (or reject) unit ids that appear on more than one row.
+
+    A duplicated customer row counts that customer twice: it inflates the arm and narrows
+    every interval. Null ids are not compared.
+
+    Args:
+        frame: The table, one row per unit expected.
+        column: The unit (customer) id column.
+        on_duplicate: ``"warn"`` issues :class:`DuplicateUnitWarning`; ``"error"`` raises.
+        what: Name of the argument, used in messages.
+
+    Returns:
+        The number of rows that repeat an id already seen.
+
+    Raises:
+        RoiError: ``on_duplicate="error"`` and an id repeats, or ``on_duplicate`` is unknown.
+    """
+    if on_duplicate not in ("warn", "error"):
+        raise RoiError(f"on_duplicate={on_duplicate!r}; use 'warn' or 'error'")
+    ids = frame.get_column(column)
+    repeated = (ids.is_duplicated() & ~ids.is_first_distinct() & ids.is_not_null()).arg_true()
+    if not len(repeated):
+        return 0
+    row = int(repeated[0])
+    message = (
+        f"{what}: {len(repeated)} row(s) repeat a {column!r} already seen (first: {ids[row]!r} "
+        f"at row {row + 1}, CSV line {row + 2}), so those customers count more than once; "
+        "keep one row per customer"
+    )
+    if on_duplicate == "error":
+        raise RoiError(message)
+    warnings.warn(
+        message + " (on_duplicate='error' rejects this)", DuplicateUnitWarning, stacklevel=3
+    )
+    return len(repeated)

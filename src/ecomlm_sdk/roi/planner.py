@@ -29,7 +29,14 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict
 
 from ecomlm_sdk.errors import RoiError
-from ecomlm_sdk.roi.frames import FrameLike, numeric_column, require_columns, to_polars
+from ecomlm_sdk.roi.frames import (
+    FrameLike,
+    OnDuplicate,
+    check_unique_units,
+    numeric_column,
+    require_columns,
+    to_polars,
+)
 from ecomlm_sdk.roi.metrics import check_margin
 from ecomlm_sdk.roi.stats import Estimate, welch_difference
 
@@ -95,6 +102,8 @@ def _incremental_revenue(
             numeric_column(frame, order_value, "order_value").fill_null(0.0).to_numpy()
         )
     else:
+        if not math.isfinite(float(order_value)):
+            raise RoiError(f"order_value={order_value!r} must be a finite number >= 0")
         value = np.full(len(s), float(order_value))
     if (value < 0).any():
         raise RoiError("order_value must be >= 0")
@@ -129,6 +138,7 @@ def plan_campaign(
     control: str = "control",
     outcome: str = "revenue",
     confidence: float = 0.95,
+    on_duplicate: OnDuplicate = "warn",
 ) -> CampaignPlan:
     """Choose whom to contact to maximize expected incremental profit.
 
@@ -149,18 +159,24 @@ def plan_campaign(
         control: Control arm label in ``validation``; every other arm counts as treated.
         outcome: Outcome (revenue) column of ``validation``.
         confidence: Interval coverage.
+        on_duplicate: A ``customer_id`` on several rows of ``scores`` (or of ``validation``,
+            when it has that column): ``"warn"`` (:class:`DuplicateUnitWarning`) or
+            ``"error"``.
 
     Raises:
-        RoiError: A column is missing or not numeric, a cost or budget is negative, the
-            margin is outside (0, 1], or ``kind`` needs an input that is absent.
+        RoiError: A column is missing or not numeric, a score, order value or outcome is NaN
+            or infinite, a cost or budget is negative or NaN, the margin is outside (0, 1],
+            ``kind`` needs an input that is absent, or (``on_duplicate="error"``) a customer
+            id repeats.
     """
     check_margin(margin)
     if not math.isfinite(cost_per_contact) or cost_per_contact < 0:
         raise RoiError(f"cost_per_contact={cost_per_contact!r} must be a finite number >= 0")
-    if budget is not None and budget < 0:
+    if budget is not None and not budget >= 0:  # NaN fails too
         raise RoiError(f"budget={budget!r} must be >= 0 (or None for no limit)")
     frame = to_polars(scores, "scores")
     require_columns(frame, {"customer_id": customer_id, "score": score})
+    check_unique_units(frame, customer_id, on_duplicate, "scores")
     revenue = _incremental_revenue(frame, score, kind, order_value, incremental_share)
     profit = margin * revenue - cost_per_contact
     order = np.argsort(-profit, kind="mergesort")
@@ -199,6 +215,8 @@ def plan_campaign(
     else:
         val = to_polars(validation, "validation")
         require_columns(val, {"score": score, "arm": arm, "outcome": outcome})
+        if customer_id in val.columns:
+            check_unique_units(val, customer_id, on_duplicate, "validation")
         share = contacts / len(frame) if len(frame) else 0.0
         measured = _validate(val, score, arm, control, outcome, share, confidence)
         if measured is None:
