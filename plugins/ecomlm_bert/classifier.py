@@ -19,6 +19,7 @@ from ecomlm_sdk.errors import ModelError, NotFittedError
 from ecomlm_sdk.models.base import ModelOptions, TextClassifier, as_texts
 from ecomlm_sdk.models.batching import chunked
 from ecomlm_sdk.models.hf import (
+    check_local_folder,
     check_positive_finite,
     read_metadata,
     require,
@@ -236,6 +237,8 @@ class BertClassifier(TextClassifier):
                 f"{trained_with} (in that order): predictions would get the wrong labels. Save "
                 "the model again."
             )
+        # Refuse a folder that ships code now, not on the first prediction.
+        check_local_folder(str(path), trust_remote_code=model.options.trust_remote_code)
         model._head, model.labels = head, list(labels)
         model.temperature = temperature
         return model

@@ -13,7 +13,13 @@ from ecomlm_bert.encoder import Encoder
 from ecomlm_sdk.errors import ModelError
 from ecomlm_sdk.models.base import Embedder, ModelOptions, as_texts
 from ecomlm_sdk.models.batching import chunked
-from ecomlm_sdk.models.hf import read_metadata, require, saving, write_metadata
+from ecomlm_sdk.models.hf import (
+    check_local_folder,
+    read_metadata,
+    require,
+    saving,
+    write_metadata,
+)
 from ecomlm_sdk.progress import progress
 
 __all__ = ["MiniLmEmbedder"]
@@ -128,6 +134,9 @@ class MiniLmEmbedder(Embedder):
         if "name_or_path" in options:
             raise ModelError("load() takes the folder as `path`; do not pass name_or_path too")
         try:
-            return cls(name_or_path=str(path), **{**saved, **options})
+            model = cls(name_or_path=str(path), **{**saved, **options})
         except ModelError as exc:
             raise ModelError(f"{Path(path) / 'ecomlm_model.json'}: {exc}") from exc
+        # Refuse a folder that ships code now, not on the first embedding.
+        check_local_folder(str(path), trust_remote_code=model.options.trust_remote_code)
+        return model
