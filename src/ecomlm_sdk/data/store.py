@@ -5,14 +5,20 @@ from __future__ import annotations
 import datetime as dt
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict
 
 from ecomlm_sdk.data.report import LoadReport, empty_rejects
 from ecomlm_sdk.data.schema import SCHEMA, TABLES, UTC_DATETIME, TableSchema
-from ecomlm_sdk.data.timestamps import parse_utc_timestamps
+from ecomlm_sdk.data.timestamps import (
+    EARLIEST,
+    LATEST,
+    bad_utc_offset,
+    in_range,
+    parse_utc_timestamps,
+)
 from ecomlm_sdk.errors import SchemaError
 
 __all__ = ["EcomStore", "IntegrityIssue", "IntegrityWarning", "to_utc_datetime"]
@@ -56,44 +62,83 @@ def to_utc_datetime(value: Cutoff) -> dt.datetime:
     return value.astimezone(dt.UTC)
 
 
+_SHOWN: Final = 40
+
+
+def _shown(value: object) -> str:
+    """``repr`` of a value for a message, cut to its first 40 characters."""
+    text = str(value)
+    return repr(text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…")
+
+
 def _first_bad(original: pl.Series, cast: pl.Series) -> str:
     bad = original.filter(cast.is_null() & original.is_not_null())
-    return repr(bad[0]) if len(bad) else "?"
+    return _shown(bad[0]) if len(bad) else "?"
+
+
+def _check_range(table: str, name: str, series: pl.Series) -> pl.Series:
+    """Raise naming table and column when a UTC timestamp is outside ``EARLIEST .. LATEST``."""
+    if series.is_empty() or series.null_count() == len(series):
+        return series
+    inside = pl.DataFrame({"t": series}).select(in_range(pl.col("t"))).to_series()
+    outside = series.filter(~inside)
+    if len(outside):
+        raise SchemaError(
+            f"Table {table!r}, column {name!r}: {len(outside)} timestamp(s) outside "
+            f"{EARLIEST:%Y-%m-%d} .. {LATEST - dt.timedelta(days=1):%Y-%m-%d} (UTC), e.g. "
+            f"{_shown(outside[0])}; such dates are data errors (a placeholder year, a wrong "
+            "offset): fix or drop those rows."
+        )
+    return series
 
 
 def _coerce_column(table: str, name: str, series: pl.Series, dtype: pl.DataType) -> pl.Series:
+    if dtype == UTC_DATETIME:
+        return _check_range(table, name, _coerce_timestamps(table, name, series))
+    return _coerce_other(table, name, series, dtype)
+
+
+def _coerce_timestamps(table: str, name: str, series: pl.Series) -> pl.Series:
+    """``series`` as ``Datetime("us", "UTC")``: aware datetimes converted, naive ones and dates
+    taken as UTC, text parsed (unreadable text and impossible UTC offsets raise)."""
+    if series.dtype == UTC_DATETIME:
+        return series
+    if isinstance(series.dtype, pl.Datetime):
+        tz = series.dtype.time_zone
+        series = series.dt.cast_time_unit("us")
+        return (
+            series.dt.replace_time_zone("UTC") if tz is None else series.dt.convert_time_zone("UTC")
+        )
+    if series.dtype == pl.Date():
+        return series.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+    if series.dtype not in (pl.String(), pl.Null()):
+        return _coerce_other(table, name, series, UTC_DATETIME)
+    text = pl.DataFrame({"t": series.cast(pl.String()).str.strip_chars()})
+    parsed = text.select(parse_utc_timestamps(pl.col("t"))).to_series().alias(series.name)
+    if parsed.null_count() != series.null_count():
+        raise SchemaError(
+            f"Table {table!r}, column {name!r}: cannot read {_first_bad(series, parsed)} "
+            "as a timestamp; write ISO 8601 such as '2011-12-01 08:26:00+00:00'."
+        )
+    offsets = text.filter(bad_utc_offset(pl.col("t"))).to_series()
+    if len(offsets):
+        raise SchemaError(
+            f"Table {table!r}, column {name!r}: {_shown(offsets[0])} has a UTC offset outside "
+            "-12:00 .. +14:00; fix the offset (e.g. '+02:00')."
+        )
+    return parsed
+
+
+def _coerce_other(table: str, name: str, series: pl.Series, dtype: pl.DataType) -> pl.Series:
     if series.dtype == dtype:
         return series
-    if dtype == UTC_DATETIME:
-        if isinstance(series.dtype, pl.Datetime):
-            tz = series.dtype.time_zone
-            series = series.dt.cast_time_unit("us")
-            return (
-                series.dt.replace_time_zone("UTC")
-                if tz is None
-                else series.dt.convert_time_zone("UTC")
-            )
-        if series.dtype == pl.Date():
-            return series.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
-        if series.dtype in (pl.String(), pl.Null()):
-            parsed = (
-                pl.DataFrame({"t": series.cast(pl.String())})
-                .select(parse_utc_timestamps(pl.col("t").str.strip_chars()))
-                .to_series()
-                .alias(series.name)
-            )
-            if parsed.null_count() != series.null_count():
-                raise SchemaError(
-                    f"Table {table!r}, column {name!r}: cannot read {_first_bad(series, parsed)} "
-                    "as a timestamp; write ISO 8601 such as '2011-12-01 08:26:00+00:00'."
-                )
-            return parsed
     try:
         cast = series.cast(dtype, strict=False)
     except pl.exceptions.PolarsError as exc:
         raise SchemaError(
-            f"Table {table!r}, column {name!r}: cannot convert {series.dtype} to {dtype}: {exc}"
-        ) from exc
+            f"Table {table!r}, column {name!r}: cannot convert {series.dtype} to {dtype} "
+            f"({type(exc).__name__}); cast the column to {dtype} first."
+        ) from None
     if cast.null_count() != series.null_count():
         raise SchemaError(
             f"Table {table!r}, column {name!r}: value {_first_bad(series, cast)} is not a valid "
