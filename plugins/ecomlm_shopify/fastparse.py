@@ -46,7 +46,13 @@ class TwoStepParser:
         return finish(frame, {"v": ("t", self)}).get_column("v").alias(text.name)
 
 
-MONEY: Final = TwoStepParser(lambda t: t.cast(pl.Float64, strict=False), parse_money)
+def _fast_money(text: pl.Expr) -> pl.Expr:
+    # the cast reads "NaN", "inf" and "1e309" (as inf): those are never amounts
+    value = text.cast(pl.Float64, strict=False)
+    return pl.when(value.is_finite()).then(value)
+
+
+MONEY: Final = TwoStepParser(_fast_money, parse_money)
 QUANTITY: Final = TwoStepParser(lambda t: t.cast(pl.Int64, strict=False), parse_int)
 TIMESTAMP: Final = TwoStepParser(
     lambda t: t.str.to_datetime(_SHOPIFY_TIMESTAMP, strict=False, time_unit="us", time_zone="UTC"),

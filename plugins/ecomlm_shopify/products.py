@@ -24,10 +24,12 @@ from ecomlm_shopify.common import (
 )
 from ecomlm_shopify.headers import KNOWN_COLUMNS, NEW_PRODUCT_ALIASES, metafield_key
 from ecomlm_shopify.reading import ROW, RawFile
+from ecomlm_shopify.safety import shown
 from ecomlm_shopify.values import (
     EXCEL_NUMBER,
     Check,
     html_to_text,
+    number_reason,
     parse_int,
     parse_money,
     parse_tags,
@@ -67,21 +69,20 @@ def load_products(file: RawFile, *, strict: bool) -> FileResult:
     frame = frame.select(ROW, *(raw(c).alias(c) for c in dict.fromkeys([*header, *_WANTED])))
     checks = [
         Check("Handle", pl.col("Handle"), "every row needs the product Handle"),
-        Check(
-            "Variant Price", parse_money(pl.col("Variant Price")), "not an amount such as '12.50'"
-        ),
-        Check(
-            "Variant Compare At Price",
-            parse_money(pl.col("Variant Compare At Price")),
-            "not an amount such as '15.00'",
-        ),
-        Check(
-            "Cost per item", parse_money(pl.col("Cost per item")), "not an amount such as '4.00'"
+        *(
+            Check(
+                c, parse_money(pl.col(c)), number_reason(pl.col(c), f"not an amount such as {e!r}")
+            )
+            for c, e in (
+                ("Variant Price", "12.50"),
+                ("Variant Compare At Price", "15.00"),
+                ("Cost per item", "4.00"),
+            )
         ),
         Check(
             "Variant Inventory Qty",
             parse_int(pl.col("Variant Inventory Qty")),
-            "not a whole number",
+            number_reason(pl.col("Variant Inventory Qty"), "not a whole number"),
         ),
     ]
     handle = pl.col("Handle")
@@ -123,7 +124,7 @@ def load_products(file: RawFile, *, strict: bool) -> FileResult:
         lines = file.line_numbers(rows)
         warnings.append(
             f"{flagged.height} barcode(s) look damaged by Excel (e.g. "
-            f"{flagged.get_column('Variant Barcode')[0]!r} on line {lines[rows[0]]}): the digits "
+            f"{shown(flagged.get_column('Variant Barcode')[0])!r} on line {lines[rows[0]]}): the digits "
             "are lost; kept as written, with barcode_damaged=True. Re-export without opening "
             "the file in Excel."
         )

@@ -19,6 +19,7 @@ __all__ = [
     "Check",
     "clean",
     "html_to_text",
+    "number_reason",
     "parse_bool",
     "parse_int",
     "parse_money",
@@ -46,17 +47,73 @@ def raw(column: str) -> pl.Expr:
     return clean(pl.col(column))
 
 
+# Thousands separators are read only where no decimal-comma reading exists: groups of three
+# digits split by commas, with a decimal point after them or at least two commas ("1,234.50",
+# "1,234,567"), or split by spaces ("1 234.50"; no locale writes a decimal space). "12,50",
+# "1.234,50" and even "1,234" (1.234 in a decimal-comma locale) are rejected, never rescaled.
+# A dot is always the decimal point.
+_GROUPED: Final = r"^[+-]?(?:\d{1,3}(?:,\d{3})+\.\d*|\d{1,3}(?:,\d{3}){2,}|\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:\.\d*)?)$"
+_SEPARATOR: Final = r"[,\s]"
+_CURRENCY: Final = r"[$£€]"
+
+
+def _number_text(text: pl.Expr) -> pl.Expr:
+    """The text with well-formed thousands separators removed; null when it holds a comma or
+    an inner space in any other place (an ambiguous decimal separator)."""
+    return (
+        pl.when(~text.str.contains(_SEPARATOR))
+        .then(text)
+        .when(text.str.contains(_GROUPED))
+        .then(text.str.replace_all(_SEPARATOR, ""))
+    )
+
+
+def _finite(value: pl.Expr) -> pl.Expr:
+    return pl.when(value.is_finite()).then(value)
+
+
+def _money_text(text: pl.Expr) -> pl.Expr:
+    return text.str.replace_all(_CURRENCY, "").str.strip_chars()
+
+
 def parse_money(text: pl.Expr) -> pl.Expr:
-    """``"1,234.50"``, ``"$12.00"``, ``"-3.5"`` -> Float64 (thousands commas and currency signs dropped)."""
-    return text.str.replace_all(r"[\s,$£€]", "").cast(pl.Float64, strict=False)
+    """``"1,234.50"``, ``"$12.00"``, ``"-3.5"`` -> Float64 (currency signs and well-formed
+    thousands separators dropped).
+
+    Bad (null): a comma or inner space that could be a decimal separator (``"12,50"``,
+    ``"1.234,50"``, ``"1,234"``), and ``NaN``/``inf``/overflowing values such as ``"1e309"``.
+    """
+    return _finite(_number_text(_money_text(text)).cast(pl.Float64, strict=False))
 
 
 def parse_int(text: pl.Expr) -> pl.Expr:
-    """``"6"``, ``"-12"``, ``"6.0"`` -> Int64; fractional values such as ``"1.5"`` are bad."""
+    """``"6"``, ``"-12"``, ``"6.0"``, ``"1,000,000"`` -> Int64; fractional values such as
+    ``"1.5"`` and ambiguous separators such as ``"1,000"`` or ``"12,50"`` are bad."""
     whole = text.cast(pl.Int64, strict=False)
-    as_float = text.str.replace_all(",", "").cast(pl.Float64, strict=False)
+    as_float = _number_text(text).cast(pl.Float64, strict=False)
     from_float = pl.when(as_float == as_float.round(0)).then(as_float.cast(pl.Int64, strict=False))
     return pl.coalesce(whole, from_float)
+
+
+def number_reason(text: pl.Expr, expected: str) -> pl.Expr:
+    """Why a number cell that did not parse is bad: an ambiguous separator, a non-finite
+    value, or ``expected`` (e.g. ``"not an amount such as '12.50'"``)."""
+    body = _money_text(text)
+    ambiguous = body.str.contains(_SEPARATOR) & ~body.str.contains(_GROUPED)
+    non_finite = ~body.cast(pl.Float64, strict=False).is_finite()
+    return (
+        pl.when(ambiguous)
+        .then(
+            pl.lit(
+                "ambiguous separator: a comma or space is read only as a thousands "
+                "separator in groups of three (1,234.50, 1,234,567, 1 234.50), never as a "
+                "decimal comma; write the value with a decimal point, e.g. 12.50 or 1234.50"
+            )
+        )
+        .when(non_finite)
+        .then(pl.lit("not a finite number (NaN and infinity are not amounts)"))
+        .otherwise(pl.lit(expected))
+    )
 
 
 def parse_bool(text: pl.Expr) -> pl.Expr:
@@ -119,13 +176,14 @@ class Check:
     Attributes:
         column: The CSV column name (as in the file), already cleaned with :func:`raw`.
         parsed: The typed expression.
-        reason: What is expected, for the reject reason and the strict error.
+        reason: What is expected, for the reject reason and the strict error; an expression
+            when the reason depends on the cell (see :func:`number_reason`).
         when: Only check rows where this holds (e.g. the first row of an order).
     """
 
     column: str
     parsed: pl.Expr
-    reason: str
+    reason: str | pl.Expr
     when: pl.Expr | None = None
 
     def failed(self) -> pl.Expr:
