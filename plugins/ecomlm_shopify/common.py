@@ -11,6 +11,7 @@ import polars as pl
 from ecomlm_sdk.data.report import REJECTS_SCHEMA, FileLoadReport, empty_rejects
 from ecomlm_sdk.errors import DataSourceError
 from ecomlm_shopify.reading import ROW, RawFile
+from ecomlm_shopify.safety import shown_value, shown_values
 from ecomlm_shopify.values import Check, raw
 
 __all__ = [
@@ -142,14 +143,16 @@ def first_failure(checks: Sequence[Check]) -> list[pl.Expr]:
         failed = check.failed()
         column = pl.when(failed).then(pl.lit(check.column)).otherwise(column)
         value = pl.when(failed).then(pl.col(check.column)).otherwise(value)
-        reason = pl.when(failed).then(pl.lit(check.reason)).otherwise(reason)
+        why = pl.lit(check.reason) if isinstance(check.reason, str) else check.reason
+        reason = pl.when(failed).then(why).otherwise(reason)
     return [column.alias(BAD_COLUMN), value.alias(BAD_VALUE), reason.alias(BAD_REASON)]
 
 
 def rejects_of(file: RawFile, table: str, bad: pl.DataFrame, *, strict: bool) -> pl.DataFrame:
     """The rejects frame for rows of ``bad`` (columns :data:`ROW` and the ``_bad_*`` ones).
 
-    In strict mode the first bad row raises instead.
+    In strict mode the first bad row raises instead. Values are shown only for the columns
+    :data:`ecomlm_shopify.safety.SHOWN_COLUMNS` allows, cut to 40 characters.
 
     Raises:
         DataSourceError: ``strict`` and there is a bad row (names file, line, column, value, reason).
@@ -160,8 +163,9 @@ def rejects_of(file: RawFile, table: str, bad: pl.DataFrame, *, strict: bool) ->
     if strict:
         first = bad.row(0, named=True)
         line = file.line_numbers([first[ROW]])[first[ROW]]
+        value = shown_value(first[BAD_COLUMN], first[BAD_VALUE])
         raise DataSourceError(
-            f"{file.path}, line {line}, column {first[BAD_COLUMN]!r}: value {first[BAD_VALUE]!r}: "
+            f"{file.path}, line {line}, column {first[BAD_COLUMN]!r}: value {value!r}: "
             f"{first[BAD_REASON]}. Fix the row, or load without strict=True to move bad rows to "
             "store.rejects."
         )
@@ -172,7 +176,7 @@ def rejects_of(file: RawFile, table: str, bad: pl.DataFrame, *, strict: bool) ->
             "table": [table] * bad.height,
             "line": [lines.get(r) for r in bad.get_column(ROW).to_list()],
             "column": bad.get_column(BAD_COLUMN),
-            "value": bad.get_column(BAD_VALUE),
+            "value": bad.select(shown_values(pl.col(BAD_COLUMN), pl.col(BAD_VALUE))).to_series(),
             "reason": bad.get_column(BAD_REASON),
         },
         schema=REJECTS_SCHEMA,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import polars as pl
 
 from ecomlm_sdk.data.report import FileLoadReport
+from ecomlm_sdk.data.timestamps import bad_utc_offset, in_range
 from ecomlm_shopify.common import (
     BAD_COLUMN,
     BAD_REASON,
@@ -25,8 +26,9 @@ from ecomlm_shopify.common import (
 )
 from ecomlm_shopify.fastparse import MONEY, QUANTITY, TIMESTAMP, finish
 from ecomlm_shopify.headers import KNOWN_COLUMNS
+from ecomlm_shopify.limits import ReadLimits
 from ecomlm_shopify.reading import ROW, RawFile
-from ecomlm_shopify.values import Check
+from ecomlm_shopify.values import Check, number_reason
 
 __all__ = ["REQUIRED", "load_orders"]
 
@@ -67,6 +69,7 @@ def load_orders(
     sku_to_product: pl.DataFrame | None,
     *,
     strict: bool,
+    limits: ReadLimits | None = None,
 ) -> FileResult:
     """Read one orders export.
 
@@ -80,7 +83,9 @@ def load_orders(
             orders file has no ``Customer ID`` column; ``None`` when no customers were loaded.
         sku_to_product: ``sku -> product_id, variant_id`` from the products export, or ``None``.
         strict: Raise at the first bad row instead of rejecting it.
+        limits: The accepted date range (defaults: :class:`ReadLimits`).
     """
+    limits = limits or ReadLimits()
     extras = [c for c in file.header if c not in KNOWN_COLUMNS["orders"]]
     ensure_columns(file, file.frame, (), REQUIRED)
     name = pl.col("Name")
@@ -106,19 +111,33 @@ def load_orders(
     )
     first, has_line = pl.col(_FIRST), pl.col(_HAS_LINE)
     timestamp = "not a timestamp such as '2025-04-08 10:15:00 -0400'"
+    amount = "not an amount such as '12.50'"
     checks = [
         Check("Created at", pl.col("created_at"), timestamp, when=first),
+        *_range_checks("Created at", "created_at", limits, when=first),
         *(
-            Check(c, pl.col(n), "not an amount such as '12.50'", when=first)
+            Check(c, pl.col(n), number_reason(pl.col(c), amount), when=first)
             for c, n in _MONEY.items()
         ),
         Check("Cancelled at", pl.col("cancelled_at"), timestamp, when=first),
-        Check("Lineitem quantity", pl.col("quantity"), "not a whole number", when=has_line),
+        *_range_checks("Cancelled at", "cancelled_at", limits, when=first),
         Check(
-            "Lineitem price", pl.col("unit_price"), "not an amount such as '12.50'", when=has_line
+            "Lineitem quantity",
+            pl.col("quantity"),
+            number_reason(pl.col("Lineitem quantity"), "not a whole number"),
+            when=has_line,
         ),
         Check(
-            "Lineitem discount", pl.col("discount"), "not an amount such as '1.00'", when=has_line
+            "Lineitem price",
+            pl.col("unit_price"),
+            number_reason(pl.col("Lineitem price"), amount),
+            when=has_line,
+        ),
+        Check(
+            "Lineitem discount",
+            pl.col("discount"),
+            number_reason(pl.col("Lineitem discount"), "not an amount such as '1.00'"),
+            when=has_line,
         ),
     ]
     missing_name = name.is_null()
@@ -144,6 +163,26 @@ def load_orders(
         warnings=tuple(file.warnings),
     )
     return FileResult({"orders": orders, "order_lines": lines}, rejects, report, extras)
+
+
+def _range_checks(text: str, value: str, limits: ReadLimits, *, when: pl.Expr) -> list[Check]:
+    """Checks that a parsed timestamp has a real UTC offset and lies in the accepted range.
+
+    They follow the parse check of the same column, so an unreadable cell keeps its own reason.
+    """
+    parsed = pl.col(value)
+    offset_ok = pl.when(~bad_utc_offset(pl.col(text))).then(parsed)
+    dated_ok = pl.when(in_range(parsed, limits.earliest, limits.latest)).then(parsed)
+    return [
+        Check(text, offset_ok, "UTC offset outside -12:00 .. +14:00", when=when),
+        Check(
+            text,
+            dated_ok,
+            f"date outside the accepted range {limits.date_range}; fix the date, or widen "
+            "it with the min_date= / max_date= options",
+            when=when,
+        ),
+    ]
 
 
 def _split_bad(

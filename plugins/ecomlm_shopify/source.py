@@ -7,22 +7,33 @@ are loaded. Customers and products are read first so orders can be linked to the
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from functools import partial
 from pathlib import Path
 from typing import ClassVar
 
 import polars as pl
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from ecomlm_sdk.data.report import FileLoadReport, LoadReport, empty_rejects
 from ecomlm_sdk.data.source import DataSource, DataSourceOptions
 from ecomlm_sdk.data.store import EcomStore
+from ecomlm_sdk.data.timestamps import EARLIEST, LATEST
 from ecomlm_sdk.errors import DataSourceError
 from ecomlm_shopify.common import FileResult
 from ecomlm_shopify.customers import load_customers
+from ecomlm_shopify.limits import (
+    DEFAULT_MAX_COLUMNS,
+    DEFAULT_MAX_DATE,
+    DEFAULT_MAX_DECOMPRESSED_BYTES,
+    DEFAULT_MIN_DATE,
+    ReadLimits,
+)
 from ecomlm_shopify.orders import load_orders
 from ecomlm_shopify.products import load_products
 from ecomlm_shopify.reading import RawFile, open_export
+from ecomlm_shopify.safety import guarded
 
 __all__ = ["ShopifyCsvOptions", "ShopifyCsvSource"]
 
@@ -39,6 +50,46 @@ class ShopifyCsvOptions(DataSourceOptions):
         description="Raise DataSourceError at the first bad row instead of moving bad rows to "
         "store.rejects.",
     )
+    max_decompressed_bytes: int = Field(
+        default=DEFAULT_MAX_DECOMPRESSED_BYTES,
+        gt=0,
+        description="A .gz export may expand to at most this many bytes (default 2 GiB); "
+        "decompression streams and stops with DataSourceError as soon as it passes the limit.",
+    )
+    max_columns: int = Field(
+        default=DEFAULT_MAX_COLUMNS,
+        gt=0,
+        description="A header may hold at most this many columns (default 1,000; Shopify's "
+        "widest export has under 200).",
+    )
+    min_date: dt.date = Field(
+        default=DEFAULT_MIN_DATE,
+        description="Order timestamps before this day (UTC) are rejected as data errors.",
+    )
+    max_date: dt.date = Field(
+        default=DEFAULT_MAX_DATE,
+        description="Order timestamps after this day (UTC) are rejected as data errors.",
+    )
+
+    @model_validator(mode="after")
+    def _dates_in_store_range(self) -> ShopifyCsvOptions:
+        first, last = EARLIEST.date(), (LATEST - dt.timedelta(days=1)).date()
+        if not first <= self.min_date <= self.max_date <= last:
+            raise ValueError(
+                f"min_date ({self.min_date}) and max_date ({self.max_date}) must satisfy "
+                f"{first} <= min_date <= max_date <= {last} (the range EcomStore accepts)"
+            )
+        return self
+
+    @property
+    def limits(self) -> ReadLimits:
+        """The limits as the readers take them."""
+        return ReadLimits(
+            max_decompressed_bytes=self.max_decompressed_bytes,
+            max_columns=self.max_columns,
+            min_date=self.min_date,
+            max_date=self.max_date,
+        )
 
 
 def _files(path: Path) -> list[Path]:
@@ -85,11 +136,22 @@ class ShopifyCsvSource(DataSource):
     def _load(self) -> EcomStore:
         options = self.options
         assert isinstance(options, ShopifyCsvOptions)
+        opened: list[RawFile] = []
+        try:
+            return self._load_files(options, opened)
+        finally:
+            for file in opened:
+                file.close()
+
+    def _load_files(self, options: ShopifyCsvOptions, opened: list[RawFile]) -> EcomStore:
         root = Path(options.path).expanduser()
+        limits = options.limits
+        strict = options.strict
         by_kind: dict[str, list[RawFile]] = {"customers": [], "products": [], "orders": []}
         reports: list[FileLoadReport] = []
         for path in _files(root):
-            file = open_export(path)
+            file = open_export(path, limits)
+            opened.append(file)
             if file.kind is None:
                 why = "empty file" if not file.header else "header matches no Shopify export"
                 logger.warning("%s: %s; skipped", path, why)
@@ -97,10 +159,10 @@ class ShopifyCsvSource(DataSource):
                 continue
             by_kind[file.kind].append(file)
         results: dict[str, list[FileResult]] = {kind: [] for kind in by_kind}
-        for kind in ("customers", "products"):
-            for file in by_kind[kind]:
-                loader = load_customers if kind == "customers" else load_products
-                results[kind].append(loader(file, strict=options.strict))
+        for file in by_kind["customers"]:
+            results["customers"].append(guarded(file, partial(load_customers, file, strict=strict)))
+        for file in by_kind["products"]:
+            results["products"].append(guarded(file, partial(load_products, file, strict=strict)))
         customers = _concat([r.tables["customers"] for r in results["customers"]])
         products = _concat([r.tables["products"] for r in results["products"]])
         emails = (
@@ -118,7 +180,12 @@ class ShopifyCsvSource(DataSource):
             else None
         )
         for file in by_kind["orders"]:
-            results["orders"].append(load_orders(file, emails, skus, strict=options.strict))
+            results["orders"].append(
+                guarded(
+                    file,
+                    partial(load_orders, file, emails, skus, strict=strict, limits=limits),
+                )
+            )
         done = [r for kind in ("customers", "products", "orders") for r in results[kind]]
         rejects = [r.rejects for r in done if r.rejects.height]
         return EcomStore(
