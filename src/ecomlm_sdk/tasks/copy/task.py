@@ -1,8 +1,9 @@
 """The ``generate-copy`` task: email subject lines and product blurbs per customer.
 
-Prompts hold a customer's segment and recommended product titles, never personal data (and go
-through :func:`ecomlm_sdk.privacy.redact` regardless). Recommendations come from the task
-registered as ``recommendation`` when there is one, else from the customer's own most-bought
+Prompts hold a customer's segment and recommended product titles, never personal data, and go
+through that customer's :class:`ecomlm_sdk.privacy.Redactor` regardless (emails, phone and card
+numbers, and the name, email, street, city and zip the store holds for the customer).
+Recommendations come from the task registered as ``recommendation`` when there is one, else from the customer's own most-bought
 products topped up by the shop's most popular ones.
 """
 
@@ -21,7 +22,7 @@ from ecomlm_sdk.data.store import Cutoff, EcomStore
 from ecomlm_sdk.errors import ModelError, NotFittedError, TaskError, UnknownComponentError
 from ecomlm_sdk.models.base import TextGenerator
 from ecomlm_sdk.plugins import get_registry
-from ecomlm_sdk.privacy import contains_pii, install_log_redaction, redact
+from ecomlm_sdk.privacy import CustomerRedactors, contains_pii, install_log_redaction
 from ecomlm_sdk.tasks.base import EvaluationReport, Task, TaskOptions
 from ecomlm_sdk.tasks.copy.corpus import (
     blurb_prompt,
@@ -165,10 +166,11 @@ class CopyTask(Task):
         segments = dict(customer_segments(store).select("customer_id", "segment").iter_rows())
         picks = recommender.recommend(customer_ids, store)
         rows = [(cid, segments.get(cid, "prospect"), picks.get(cid, [])) for cid in customer_ids]
-        subject_prompts = [redact(subject_prompt(seg, prods)) for _, seg, prods in rows]
+        known = CustomerRedactors(store.customers, only=customer_ids)
+        subject_prompts = [known.get(cid)(subject_prompt(seg, prods)) for cid, seg, prods in rows]
         blurb_prompts = [
-            redact(blurb_prompt(seg, prods[0] if prods else "our bestsellers"))
-            for _, seg, prods in rows
+            known.get(cid)(blurb_prompt(seg, prods[0] if prods else "our bestsellers"))
+            for cid, seg, prods in rows
         ]
         outputs = generator.generate(
             subject_prompts + blurb_prompts,

@@ -1,8 +1,16 @@
 """Order questions answered from the store: status, cancellation, changes, invoices, refunds.
 
-An order's details are told only to the customer who placed it. A message naming an order the
-asker does not own, an order that does not exist, or any order when the asker is not signed in,
-gets the same refusal, so an order number alone reveals nothing (not even that it exists).
+An order's details are told only to the customer who placed it. Whether a number names an order
+of someone else, a guest order or no order at all is never told apart, so replies cannot be used
+to probe which order numbers exist:
+
+* a message whose numbers name none of the asker's orders gets :data:`REFUSAL`;
+* a message naming some of the asker's orders gets their answers (every one for questions, the
+  first only for a change or cancellation, :data:`ASK_SEPARATELY` for the rest), then one
+  :data:`NOT_ON_ACCOUNT` line listing every other number exactly as the customer wrote it;
+* anyone not signed in gets :data:`SIGN_IN`.
+
+The reply therefore depends only on the message and on the asker's own orders.
 """
 
 from __future__ import annotations
@@ -17,6 +25,8 @@ from pydantic import BaseModel, ConfigDict
 from ecomlm_sdk.data.store import EcomStore
 
 __all__ = [
+    "ASK_SEPARATELY",
+    "NOT_ON_ACCOUNT",
     "ORDER_INTENTS",
     "REFUSAL",
     "SIGN_IN",
@@ -42,6 +52,12 @@ ORDER_INTENTS: Final = frozenset(
 #: Intents for which "my order" without a number means the customer's latest order.
 LATEST_ORDER_INTENTS: Final = frozenset({"track_order", "cancel_order", "delivery_period"})
 
+#: Intents that ask the shop to act on an order: answered for one order per message.
+ACTION_INTENTS: Final = frozenset({"cancel_order", "change_order", "change_shipping_address"})
+#: Most of the asker's orders answered in one reply; most other numbers listed by name.
+MAX_ORDERS_PER_REPLY: Final = 3
+MAX_LISTED_REFS: Final = 5
+
 REFUSAL: Final = (
     "I can't find that order on your account. Please check the order number, and make sure you "
     "are signed in with the account that placed it."
@@ -50,6 +66,13 @@ SIGN_IN: Final = (
     "Please sign in with the account that placed the order, and I'll look it up for you. For "
     "your security I can't discuss an order with someone who isn't signed in."
 )
+
+#: Said once for every number in a message that is not one of the asker's orders, whether or
+#: not an order with that number exists; ``{refs}`` lists the numbers as written, after ``#``.
+NOT_ON_ACCOUNT: Final = "I can't find {refs} on your account."
+#: Said for the asker's orders left out of a reply (after the first, for a change or
+#: cancellation; after :data:`MAX_ORDERS_PER_REPLY` otherwise).
+ASK_SEPARATELY: Final = "Please ask about {refs} in a separate message."
 
 _HASH_REF: Final = re.compile(r"#\s*([A-Za-z]?\d{3,})\b")
 _WORD_REF: Final = re.compile(
@@ -111,6 +134,13 @@ class OrderDesk:
         )
         self._orders = store.orders.join(quantities, on="order_id", how="left")
         self._ids = set(self._orders.get_column("order_id").to_list())
+        self._owners: dict[str, str | None] = dict(
+            zip(
+                self._orders.get_column("order_id").to_list(),
+                self._orders.get_column("customer_id").cast(pl.String).to_list(),
+                strict=True,
+            )
+        )
 
     def resolve(self, ref: str) -> str | None:
         """The store's order id for a reference (``"536365"`` -> ``"#536365"``), or ``None``."""
@@ -141,29 +171,50 @@ class OrderDesk:
             return OrderAnswer(text=SIGN_IN, outcome="sign_in")
         if customer_id is None:
             return None  # no order named, nobody signed in: the FAQ answer explains what to do
-        order_id: str | None = None
-        for ref in refs:
-            resolved = self.resolve(ref)
-            if resolved is not None:
-                order_id = resolved
-                break
-        if refs and (order_id is None or self._owner(order_id) != customer_id):
-            return OrderAnswer(text=REFUSAL, outcome="refused")
-        if order_id is None:
-            if intent not in LATEST_ORDER_INTENTS:
-                return None
-            order_id = self.latest_order(customer_id)
-            if order_id is None:
-                return OrderAnswer(
-                    text="I can't find any orders on your account yet.", outcome="no_orders"
-                )
-        return self._about(intent, order_id)
+        if refs:
+            return self._about_refs(intent, refs, customer_id)
+        if intent not in LATEST_ORDER_INTENTS:
+            return None
+        latest = self.latest_order(customer_id)
+        if latest is None:
+            return OrderAnswer(
+                text="I can't find any orders on your account yet.", outcome="no_orders"
+            )
+        return self._about(intent, latest)
 
     # ------------------------------------------------------------------ internals
-    def _owner(self, order_id: str) -> str | None:
-        row = self._orders.filter(pl.col("order_id") == order_id)
-        value = row.get_column("customer_id")[0]
-        return None if value is None else str(value)
+    def _about_refs(self, intent: str, refs: list[str], customer_id: str) -> OrderAnswer:
+        """The reply to a message naming ``refs``: the asker's orders answered, others listed.
+
+        Nothing here may depend on whether a number the asker does not own exists: an unknown
+        number and another customer's take the same branch and are echoed as written.
+        """
+        owned: list[str] = []
+        others: list[str] = []
+        for ref in refs:
+            order_id = self.resolve(ref)
+            if order_id is not None and self._owners.get(order_id) == customer_id:
+                if order_id not in owned:
+                    owned.append(order_id)
+            elif ref not in others:
+                others.append(ref)
+        if not owned:
+            return OrderAnswer(text=REFUSAL, outcome="refused")
+        shown = owned[: 1 if intent in ACTION_INTENTS else MAX_ORDERS_PER_REPLY]
+        answers = [self._about(intent, order_id) for order_id in shown]
+        lines = [a.text for a in answers]
+        later = owned[len(shown) :]
+        if later:
+            lines.append(ASK_SEPARATELY.format(refs=_listed(later)))
+        if others:
+            lines.append(NOT_ON_ACCOUNT.format(refs=_listed([f"#{r}" for r in others])))
+        first = answers[0]  # the only one for intents that act (and may hand off)
+        return OrderAnswer(
+            text=" ".join(lines),
+            order_id=first.order_id,
+            outcome=first.outcome,
+            action=first.action,
+        )
 
     def _about(self, intent: str, order_id: str) -> OrderAnswer:
         row = self._orders.filter(pl.col("order_id") == order_id).row(0, named=True)
@@ -236,6 +287,18 @@ class OrderDesk:
                 extra = " No refund has been issued on it yet."
             return OrderAnswer(text=state + extra, order_id=order_id, outcome="answered")
         return OrderAnswer(text=state, order_id=order_id, outcome="answered")
+
+
+def _listed(refs: list[str]) -> str:
+    """``order #1``, ``orders #1 and #2``, ``orders #1, #2, #3, #4, #5 and 3 more``."""
+    shown = refs[:MAX_LISTED_REFS]
+    more = len(refs) - len(shown)
+    noun = "orders " if len(refs) > 1 else "order "
+    if more:
+        return f"{noun}{', '.join(shown)} and {more} more"
+    if len(shown) == 1:
+        return noun + shown[0]
+    return f"{noun}{', '.join(shown[:-1])} and {shown[-1]}"
 
 
 def _date(value: dt.datetime | None) -> str:

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ecomlm_sdk.tasks.base import TaskOptions
 
-__all__ = ["HANDOFF_TEXT", "HandoffReason", "SupportOptions", "SupportReply"]
+__all__ = ["HANDOFF_TEXT", "UNCLASSIFIED", "HandoffReason", "SupportOptions", "SupportReply"]
 
 HANDOFF_TEXT = "I'm passing your message to a colleague, who will get back to you shortly."
 
@@ -19,7 +19,11 @@ HandoffReason = Literal[
     "no_answer",  # no knowledge-base entry is similar enough
     "needs_person",  # the order can be changed, but a person must do it
     "no_store",  # an order question, but the task has no store to look in
+    "too_long",  # longer than ``max_message_chars``: not classified at all
 ]
+
+#: ``SupportReply.intent`` of a message that was not classified (``reason="too_long"``).
+UNCLASSIFIED = "unclassified"
 
 
 class SupportOptions(TaskOptions):
@@ -75,6 +79,12 @@ class SupportOptions(TaskOptions):
     handoff_intents: tuple[str, ...] = Field(
         default=("contact_human_agent", "complaint"),
         description="Intents always passed to a person.",
+    )
+    max_message_chars: int = Field(
+        default=10_000,
+        ge=1,
+        description="Longer messages are handed to a person (reason 'too_long') without being "
+        "redacted, classified or looked up, so one huge message cannot stall a batch.",
     )
     knowledge_base: str | None = Field(
         default=None, description="Path of a FAQ JSON file; None: the bundled one."

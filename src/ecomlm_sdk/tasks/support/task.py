@@ -16,7 +16,13 @@ from ecomlm_sdk.data.store import Cutoff, EcomStore
 from ecomlm_sdk.errors import ModelError, NotFittedError, TaskError
 from ecomlm_sdk.models.base import Embedder, TextClassifier, TextGenerator
 from ecomlm_sdk.plugins import get_registry
-from ecomlm_sdk.privacy import install_log_redaction, redact
+from ecomlm_sdk.privacy import (
+    CustomerRedactors,
+    Redactor,
+    install_log_redaction,
+    redact,
+    use_redactor,
+)
 from ecomlm_sdk.progress import progress
 from ecomlm_sdk.tasks.base import EvaluationReport, Task
 from ecomlm_sdk.tasks.support.data import (
@@ -31,6 +37,7 @@ from ecomlm_sdk.tasks.support.knowledge import KnowledgeBase
 from ecomlm_sdk.tasks.support.orders import ORDER_INTENTS, OrderDesk, extract_order_refs
 from ecomlm_sdk.tasks.support.reply import (
     HANDOFF_TEXT,
+    UNCLASSIFIED,
     HandoffReason,
     SupportOptions,
     SupportReply,
@@ -72,6 +79,8 @@ class SupportTask(Task):
         self.generator: TextGenerator | None = None
         self.knowledge_base: KnowledgeBase | None = None
         self._desk: OrderDesk | None = None
+        #: Redactors of the fit store's customers (their names and addresses are removed too).
+        self._redactors: CustomerRedactors | None = None
         #: How many examples the classifier was trained on, and how long it took.
         self.fit_summary: dict[str, float] = {}
 
@@ -102,24 +111,41 @@ class SupportTask(Task):
         if len(ids) != len(messages):
             raise TaskError(f"answer_many got {len(messages)} messages but {len(ids)} customer ids")
         desk = OrderDesk(store) if store is not None else self._desk
+        known = (
+            CustomerRedactors(store.customers, only=[c for c in ids if c is not None])
+            if store is not None
+            else self._redactors
+        )
         texts = [str(m) for m in messages]
-        # The models see redacted text too: personal data never reaches a model or a log.
-        cleaned = [redact(t) for t in texts]
-        probabilities = classifier.predict_proba(cleaned) if cleaned else np.zeros((0, 0))
-        queries = embedder.embed(cleaned)
+        # Over-long messages are neither redacted nor classified: a person reads them.
+        short = [i for i, t in enumerate(texts) if len(t) <= self.options.max_message_chars]
+        plain = Redactor()
+        redactors = [known.get(c) if known is not None else plain for c in ids]
+        # The models see redacted text only, the customer's own name and address removed too:
+        # personal data never reaches a model or a log.
+        cleaned = {i: redactors[i](texts[i]) for i in short}
+        batch = [cleaned[i] for i in short]
+        probabilities = classifier.predict_proba(batch) if batch else np.zeros((0, 0))
+        queries = embedder.embed(batch) if batch else np.zeros((0, 0))
+        row = {i: n for n, i in enumerate(short)}
         replies = []
         for i in progress(range(len(texts)), desc="answering", quiet=self.options.quiet):
-            reply = self._decide(
-                texts[i], cleaned[i], probabilities[i], queries[i], ids[i], classifier, kb, desk
-            )
-            logger.info(
-                "support: intent=%s confidence=%.3f handoff=%s reason=%s source=%s",
-                reply.intent,
-                reply.confidence,
-                reply.handoff,
-                reply.reason,
-                reply.source,
-            )
+            with use_redactor(redactors[i]):
+                if i in row:
+                    n = row[i]
+                    reply = self._decide(
+                        cleaned[i], probabilities[n], queries[n], ids[i], classifier, kb, desk
+                    )
+                else:
+                    reply = _too_long()
+                logger.info(
+                    "support: intent=%s confidence=%.3f handoff=%s reason=%s source=%s",
+                    reply.intent,
+                    reply.confidence,
+                    reply.handoff,
+                    reply.reason,
+                    reply.source,
+                )
             replies.append(reply)
         return replies
 
@@ -263,8 +289,15 @@ class SupportTask(Task):
         labelled = store.tickets.filter(
             pl.col("intent").is_not_null() & pl.col("body").is_not_null()
         )
-        extra = labelled.select(
-            pl.col("body").map_elements(redact, return_dtype=pl.String).alias("text"), "intent"
+        owners = labelled.get_column("customer_id").to_list()
+        known = CustomerRedactors(store.customers, only=[c for c in owners if c is not None])
+        bodies = labelled.get_column("body").to_list()
+        extra = pl.DataFrame(
+            {
+                "text": [known.get(c)(b) for b, c in zip(bodies, owners, strict=True)],
+                "intent": labelled.get_column("intent"),
+            },
+            schema={"text": pl.String, "intent": pl.String},
         )
         return pl.concat([frame.select("text", "intent"), extra])
 
@@ -284,6 +317,7 @@ class SupportTask(Task):
         self.knowledge_base = KnowledgeBase.from_json(path)
         self.knowledge_base.index(self.embedder)
         self._desk = OrderDesk(store)
+        self._redactors = CustomerRedactors(store.customers)
         self.fit_summary = {
             "train_examples": float(frame.height),
             "fit_seconds": time.perf_counter() - started,
@@ -310,7 +344,6 @@ class SupportTask(Task):
 
     def _decide(
         self,
-        message: str,
         cleaned: str,
         probs: np.ndarray,
         query: np.ndarray,
@@ -342,7 +375,8 @@ class SupportTask(Task):
                 **base, text=HANDOFF_TEXT, handoff=True, reason=reason, source="handoff"
             )
         if intent in ORDER_INTENTS:
-            refs = extract_order_refs(message)
+            # From the redacted text: a phone or card number is never looked up as an order.
+            refs = extract_order_refs(cleaned)
             if desk is None and (refs or customer_id is not None):
                 return SupportReply(
                     **base, text=HANDOFF_TEXT, handoff=True, reason="no_store", source="handoff"
@@ -410,3 +444,17 @@ def _validation_accuracy(classifier: TextClassifier) -> float | None:
             value = getattr(epoch, "val_accuracy", None)
             return float(value) if isinstance(value, int | float) else None
     return None
+
+
+def _too_long() -> SupportReply:
+    """The reply to a message over ``max_message_chars``: a person reads it, no model does."""
+    return SupportReply(
+        intent=UNCLASSIFIED,
+        confidence=0.0,
+        margin=0.0,
+        alternatives={},
+        text=HANDOFF_TEXT,
+        handoff=True,
+        reason="too_long",
+        source="handoff",
+    )
