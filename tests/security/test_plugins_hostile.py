@@ -146,6 +146,8 @@ def test_third_party_cannot_take_a_builtin_name(
         assert result.exit_code == 0, result.output
         rows = {row["name"]: row for row in json.loads(result.stdout)}
         assert rows["impostor"]["conflicts"] == [conflict]
+        table = CliRunner().invoke(main, ["plugins"])
+        assert table.exit_code == 0 and f"clash: {conflict}" in table.stdout
 
 
 def test_builtin_clash_keeps_the_rest_of_the_plugin(fresh_plugins: None) -> None:
@@ -393,7 +395,7 @@ def test_same_class_twice_names_the_instance_that_failed(fresh_plugins: None) ->
     with (
         testing.registered_plugin(FailingDevice(fail=False), name="good-twin"),
         testing.registered_plugin(FailingDevice(fail=True), name="bad-twin"),
-        pytest.raises(PluginError, match="^plugin 'bad-twin' failed in select_device"),
+        pytest.raises(PluginError, match=r"^plugin 'bad-twin' failed in select_device"),
     ):
         ecomlm_sdk.resolve_device()
 
@@ -467,7 +469,9 @@ def test_failing_run_task_stage_wrapper_names_the_plugin(fresh_plugins: None) ->
 
     with (
         testing.registered_plugin(AfterYield(), name="post-processor"),
-        pytest.raises(PluginError, match="^plugin 'post-processor' failed in run_task_stage: Boom"),
+        pytest.raises(
+            PluginError, match=r"^plugin 'post-processor' failed in run_task_stage: Boom"
+        ),
     ):
         StageTask().fit(testing.fixture_store())
 
@@ -486,7 +490,7 @@ def test_failing_run_task_stage_impl_names_the_plugin(fresh_plugins: None) -> No
     with (
         testing.registered_plugin(Observer(), name="observer"),
         testing.registered_plugin(Replacer(), name="replacer"),
-        pytest.raises(PluginError, match="^plugin 'replacer' failed in run_task_stage") as info,
+        pytest.raises(PluginError, match=r"^plugin 'replacer' failed in run_task_stage") as info,
     ):
         StageTask().fit(testing.fixture_store())
     assert str(info.value.__cause__) == "replacement failed"
@@ -503,6 +507,6 @@ def test_the_tasks_own_error_is_not_blamed_on_a_plugin(fresh_plugins: None) -> N
 
     with (
         testing.registered_plugin(Observer(), name="observer"),
-        pytest.raises(TaskError, match="^the task itself is unhappy$"),
+        pytest.raises(TaskError, match=r"^the task itself is unhappy$"),
     ):
         Failing().fit(testing.fixture_store())

@@ -73,6 +73,8 @@ def plugins_command(as_json: bool) -> None:
             f"{row.name:<16} {row.status:<8} {row.version or '-':<10} "
             f"{'yes' if row.builtin else 'no':<8} {detail}"
         )
+        for conflict in row.conflicts:
+            click.echo(f"{'':<16} clash: {conflict}")
 
 
 main.add_command(roi_group)
