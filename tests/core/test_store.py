@@ -149,9 +149,9 @@ def test_cutoff_parsing() -> None:
 
 
 def test_fixture_store_passes_the_data_source_contract() -> None:
-    from typing import ClassVar
+    from typing import Any, ClassVar
 
-    from ecomlm_sdk import DataSource
+    from ecomlm_sdk import DataSource, hookimpl
 
     class FixtureSource(DataSource):
         name: ClassVar[str] = "fixture"
@@ -159,5 +159,12 @@ def test_fixture_store_passes_the_data_source_contract() -> None:
         def _load(self) -> EcomStore:
             return testing.fixture_store()
 
-    store = testing.check_data_source(FixtureSource)
+    class Plugin:
+        @hookimpl
+        def register_data_sources(self, register: Any) -> None:
+            register(FixtureSource)
+
+    # the contract also loads the source through its registered name
+    with testing.registered_plugin(Plugin(), name="fixture-source"):
+        store = testing.check_data_source(FixtureSource)
     assert store.summary()["orders"] == 8
