@@ -64,6 +64,7 @@ CODE_KEYS: Final = frozenset({"trust_remote_code"})
 #: Metadata key holding ``{relative path: sha256}`` of every other file in the folder.
 MANIFEST_KEY: Final = "manifest"
 _CHUNK: Final = 1 << 20
+_warned_legacy: set[str] = set()
 
 
 class SavedFolderWarning(UserWarning):
@@ -178,6 +179,9 @@ def verify_manifest(
         error: A file was changed, removed or added, or the manifest itself is malformed.
     """
     if recorded is None:
+        if str(metadata) in _warned_legacy:
+            return  # one warning per folder: a model's parts are loaded lazily, one by one
+        _warned_legacy.add(str(metadata))
         warnings.warn(
             f"{metadata} has no checksum manifest (saved by ecomlm-sdk 0.1): corrupted or "
             "edited files cannot be detected; save the folder again to add one",

@@ -483,3 +483,32 @@ def test_prediction_learners_refuse_malformed_files(tmp_path: Path) -> None:
     (tmp_path / LightGBMLearner.FILE).write_text("not a model")
     with pytest.raises(TaskError, match=r"lightgbm.txt is not a valid LightGBM text model"):
         LightGBMLearner({}, rounds=1).load(tmp_path)
+
+
+def test_config_file_names_outside_the_folder_are_refused(
+    tiny_bert_dir: str, tmp_path: Path
+) -> None:
+    folder = Path(shutil.copytree(tiny_bert_dir, tmp_path / "bert"))
+    elsewhere = tmp_path / "elsewhere.json"
+    shutil.copy(folder / "tokenizer.json", elsewhere)
+    edit_json(
+        folder / "tokenizer_config.json",
+        lambda c: c.update(fast_tokenizer_files={"4.0.0": str(elsewhere)}),
+    )
+    with pytest.raises(ModelError, match=r"tokenizer_config\.json key 'fast_tokenizer_files'"):
+        ecomlm_sdk.load_model("minilm-embedder", name_or_path=str(folder), device="cpu").embed("x")
+
+
+def test_a_saved_folder_used_as_a_backbone_is_checked_too(
+    saved_support: Path, tiny_gpt2_dir: str, tmp_path: Path
+) -> None:
+    embedder = Path(shutil.copytree(saved_support / "embedder", tmp_path / "emb"))
+    (embedder / "vocab.txt").write_text("[PAD]\n")
+    with pytest.raises(ModelError, match=r"emb/vocab\.txt is not listed in the manifest"):
+        ecomlm_sdk.load_model("bert-classifier", backbone=str(embedder), device="cpu").fit(
+            ["where is my parcel", "refund please"], ["track", "refund"]
+        )
+    gpt2 = Path(shutil.copytree(tiny_gpt2_dir, tmp_path / "gpt2"))
+    (gpt2 / "generation_config.json").write_text("{}")
+    with pytest.raises(ModelError, match=r"generation_config\.json does not match the sha256"):
+        ecomlm_sdk.load_model("gpt2", name_or_path=str(gpt2), device="cpu").generate("hi")

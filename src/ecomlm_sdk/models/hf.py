@@ -60,30 +60,53 @@ def saving(path: str | Path) -> AbstractContextManager[Path]:
     return atomic_folder(path, marker=METADATA_FILE, error=ModelError)
 
 
+def _check_file_references(payload: Any, path: Path) -> None:
+    """Refuse file names in a model config that point outside its folder (``/x``, ``../x``)."""
+    if not isinstance(payload, dict):
+        return
+    for key, value in payload.items():
+        if not (key.endswith(("_file", "_files")) or key == "fast_tokenizer_files"):
+            continue
+        names = value.values() if isinstance(value, dict) else [value]
+        for name in names:
+            if isinstance(name, str) and (
+                Path(name).is_absolute() or ".." in Path(name).parts or name.startswith("~")
+            ):
+                raise ModelError(
+                    f"{path} key {key!r} names {name!r}, outside the model folder; a folder "
+                    "loads only the files it holds. Remove the key or save the model again"
+                )
+
+
 def check_local_folder(name_or_path: str, *, trust_remote_code: bool) -> None:
-    """Refuse a local folder that would run its own code or holds broken safetensors.
+    """Refuse a local folder that would run its own code, read files outside itself, or holds
+    broken safetensors.
 
     transformers honours ``auto_map`` only with ``trust_remote_code=True``; refusing here too gives
-    a message that names the file, and holds even for a model type transformers knows.
+    a message that names the file, and holds even for a model type transformers knows. File names
+    in the configs (``tokenizer_file``, ``fast_tokenizer_files``, ...) must stay inside the folder.
 
     Raises:
-        ModelError: Naming the file (and the ``auto_map`` key).
+        ModelError: Naming the file and the key.
     """
     folder = Path(name_or_path).expanduser()
     if not folder.is_dir():
         return
-    if not trust_remote_code:
-        for name in _CODE_MAPS:
-            path = folder / name
-            if not path.is_file():
-                continue
-            payload = read_json(path, error=ModelError, what="model folder")
-            if isinstance(payload, dict) and "auto_map" in payload:
-                raise ModelError(
-                    f"{path} key 'auto_map' asks to import code shipped with the weights; it is "
-                    "not run unless you pass trust_remote_code=True yourself (only do so for a "
-                    "folder whose code you have read and trust)"
-                )
+    if (folder / METADATA_FILE).is_file():
+        # A folder some ecomlm save() wrote: whatever model reads it, check the manifest first.
+        _verified_payload(folder)
+    for name in _CODE_MAPS:
+        path = folder / name
+        if not path.is_file():
+            continue
+        payload = read_json(path, error=ModelError, what="model folder")
+        _check_file_references(payload, path)
+        if not trust_remote_code and isinstance(payload, dict) and "auto_map" in payload:
+            raise ModelError(
+                f"{path} key 'auto_map' asks to import code shipped with the weights; it is "
+                "not run unless you pass trust_remote_code=True yourself (only do so for a "
+                "folder whose code you have read and trust)"
+            )
     for path in sorted(folder.glob("*.safetensors")):
         check_safetensors(path, error=ModelError)
 
@@ -247,14 +270,21 @@ def read_metadata(folder: str | Path, model: str) -> dict[str, Any]:
             f"{str(path)!r} not found: {str(folder)!r} was not written by {model!r}.save(); "
             f"save a model there first, or point to the folder save() wrote."
         )
-    payload = read_json(path, error=ModelError, what="model folder")
-    if not isinstance(payload, dict):
-        raise ModelError(f"{path} must hold a JSON object; save the model again.")
+    payload = _verified_payload(root)
     if payload.get("model") != model:
         raise ModelError(
             f"{str(path)!r} holds model {payload.get('model')!r}, not {model!r}; load it with "
             f"load_model({payload.get('model')!r}) instead."
         )
+    return payload
+
+
+def _verified_payload(root: Path) -> dict[str, Any]:
+    """The metadata of ``root``, after the version, manifest and safetensors checks."""
+    path = root / METADATA_FILE
+    payload = read_json(path, error=ModelError, what="model folder")
+    if not isinstance(payload, dict):
+        raise ModelError(f"{path} must hold a JSON object; save the model again.")
     check_version(payload.get("ecomlm_sdk_version"), metadata=path, error=ModelError)
     verify_manifest(root, payload.get("manifest"), metadata=path, error=ModelError)
     for weights in sorted(root.rglob("*.safetensors")):
