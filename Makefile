@@ -10,7 +10,7 @@ export HF_HUB_DISABLE_TELEMETRY := 1
 export TOKENIZERS_PARALLELISM := false
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: install demo test lint typecheck pytest docs bench clean browser
+.PHONY: install demo test lint typecheck pytest docs bench clean browser template
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ typecheck: install
 
 pytest: install
 	$(BIN)/pytest -q
+
+# examples/plugin-template: build it, install it into a temporary folder, run its own contract
+# tests against the installed copy (also part of `make pytest`, as tests/kit).
+template: install
+	$(BIN)/pytest -q tests/kit/test_plugin_template.py
 
 docs: install
 	$(BIN)/mkdocs build --strict --quiet --site-dir site
