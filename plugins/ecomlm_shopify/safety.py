@@ -31,6 +31,7 @@ __all__ = [
     "MAX_SHOWN",
     "SHOWN_COLUMNS",
     "describe_parser_error",
+    "first_malformed_record",
     "guarded",
     "open_quote",
     "shown",
@@ -130,6 +131,23 @@ def open_quote(path: Path, encoding: str) -> tuple[int, int | None] | None:
     return start if inside else None
 
 
+def first_malformed_record(path: Path, encoding: str) -> int | None:
+    """The line where the first record Python's strict CSV reader refuses starts, else ``None``.
+
+    The fallback of :func:`open_quote` for quotes that do close but sit where CSV allows none
+    (``"a"b``); only run after the fast parser has failed.
+    """
+    with path.open("r", encoding=encoding, newline="") as handle:
+        reader = csv.reader(handle, strict=True)
+        previous = 0
+        try:
+            for _record in reader:
+                previous = reader.line_num
+        except csv.Error:
+            return previous + 1
+    return None
+
+
 def _opening_field(text: str) -> int:
     """Index of the field holding the last unmatched quote of a line that starts a record."""
     inside, field, opened = False, 0, 0
@@ -162,7 +180,10 @@ def describe_parser_error(file: RawFile, exc: Exception) -> str:
         found = _POLARS_COLUMN.search(str(exc))
         if found and found.group(1) in file.header:
             column = found.group(1)
-    place = f", line {where[0]}" if where is not None else ""
+    line = (
+        where[0] if where is not None else first_malformed_record(file.scanned, file.text_encoding)
+    )
+    place = f", line {line}" if line is not None else ""
     place += f", column {column!r}" if column is not None else ""
     return (
         f"{file.path}{place}: cannot parse the CSV: {_reason(exc)}. Rows after this point "

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
+import polars as pl
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ecomlm_sdk.data.store import EcomStore
@@ -52,15 +54,30 @@ class DataSource(ABC):
             ) from exc
 
     def load(self) -> EcomStore:
-        """Read the data and return a validated :class:`EcomStore`."""
+        """Read the data and return a validated :class:`EcomStore`.
+
+        A foreign exception is wrapped with its message, except a CSV parser's (polars,
+        ``csv``): those quote raw input rows, personal data included, so only the exception
+        type is named and the original is not chained.
+        """
         try:
             store = self._load()
         except EcomlmError:
             raise
+        except (pl.exceptions.PolarsError, csv.Error) as exc:
+            message = (
+                f"Data source {self.name!r} failed: {type(exc).__name__} while parsing its input "
+                "(the parser's message is withheld: it quotes input rows); check the input's "
+                "CSV quoting, or load it in smaller pieces to find the bad row."
+            )
         except Exception as exc:
             raise DataSourceError(
                 f"Data source {self.name!r} failed: {type(exc).__name__}: {exc}"
             ) from exc
+        else:
+            message = ""
+        if message:
+            raise DataSourceError(message)
         if not isinstance(store, EcomStore):
             raise DataSourceError(
                 f"Data source {self.name!r} returned {type(store).__name__}, not an EcomStore"
