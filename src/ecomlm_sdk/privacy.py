@@ -159,14 +159,20 @@ class Redactor:
 
     def __init__(self, known: Mapping[str, KnownKind] | None = None) -> None:
         kinds: dict[str, KnownKind] = {}
+        spellings: set[str] = set()
         for value, kind in (known or {}).items():
             folded = _fold(value)
-            if len(folded) >= _MIN_KNOWN_CHARS and folded not in kinds:
-                kinds[folded] = kind
+            if len(folded) < _MIN_KNOWN_CHARS:
+                continue
+            kinds.setdefault(folded, kind)
+            # IGNORECASE maps one character to one; casefold() also catches "ß" = "SS".
+            for spelling in (value, value.casefold(), value.upper()):
+                spellings.add(" ".join(spelling.split()))
+                kinds.setdefault(_fold(spelling), kind)
         #: The known values, folded (lower-cased, single spaces), and their kinds.
         self.known: Final[dict[str, KnownKind]] = kinds
         # Longest first: the regex alternation takes the first alternative that matches.
-        self._pattern = _pattern(tuple(sorted(kinds, key=lambda v: (-len(v), v))))
+        self._pattern = _pattern(tuple(sorted(spellings, key=lambda v: (-len(v), v))))
 
     @classmethod
     def for_customer(cls, store: EcomStore, customer_id: str | None) -> Redactor:
