@@ -7,6 +7,9 @@ from pathlib import Path
 
 import click
 
+import ecomlm_sdk
+from ecomlm_sdk.app.quickstart import QuickstartOptions, run_quickstart
+from ecomlm_sdk.app.steps import load
 from ecomlm_sdk.cli.common import emit_json, json_option
 from ecomlm_sdk.data.store import EcomStore
 
@@ -21,14 +24,10 @@ _PATH = click.option(
 
 
 def _store(path: str | None) -> EcomStore:
-    from ecomlm_sdk.quickstart_steps import load
-
     return load(path)
 
 
 def _run_report(output: Path, path: str | None, quiet: bool, as_json: bool) -> None:
-    from ecomlm_sdk.quickstart import QuickstartOptions, run_quickstart
-
     options = QuickstartOptions(output=output, path=path, quiet=quiet or as_json)
     result = run_quickstart(options, echo=click.echo)
     if as_json:
@@ -86,8 +85,6 @@ def report(path: str | None, output: Path, quiet: bool, as_json: bool) -> None:
 @json_option("Print summary and load report as JSON.")
 def ingest(path: str, strict: bool, rejects: Path | None, as_json: bool) -> None:
     """Load Shopify exports from PATH and print the summary and the load report."""
-    import ecomlm_sdk
-
     store = ecomlm_sdk.load_store("shopify_csv", path=path, strict=strict)
     if rejects is not None:
         store.rejects.write_csv(rejects)
@@ -121,8 +118,6 @@ def predict(
     path: str | None, horizon_days: int, top: int, output: Path | None, as_json: bool
 ) -> None:
     """Score every customer's probability of buying within the horizon, and expected revenue."""
-    import ecomlm_sdk
-
     store = _store(path)
     scores = (
         ecomlm_sdk.task("purchase-prediction", horizon_days=horizon_days).fit(store).predict(store)
@@ -146,8 +141,6 @@ def recommend(
     customer_ids: tuple[str, ...], path: str | None, k: int, exclude_owned: bool, as_json: bool
 ) -> None:
     """Recommend K products for each CUSTOMER_ID."""
-    import ecomlm_sdk
-
     store = _store(path)
     picks = (
         ecomlm_sdk.task("recommendation", k=k)
@@ -194,8 +187,7 @@ def ask(
     as_json: bool,
 ) -> None:
     """Answer MESSAGE as the support bot would (fits the intent model unless --model is given)."""
-    import ecomlm_sdk
-    from ecomlm_sdk.tasks.support import SupportTask
+    from ecomlm_sdk.tasks.support import SupportTask  # lazy: imports torch and transformers
 
     store = _store(path)
     task = SupportTask.load(model_dir) if model_dir else ecomlm_sdk.task("support").fit(store)

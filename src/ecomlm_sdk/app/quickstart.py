@@ -1,0 +1,165 @@
+"""``ecomlm quickstart``: the sample shop analysed end to end, in one HTML report.
+
+Steps, each timed: load and validate the bundled store (real UCI Online Retail transactions);
+evaluate and fit purchase prediction; recommend products for the top customers; train the support
+intent model and answer real-looking messages (an order-status question from its owner and from
+someone else, a hand-off); train a small GPT-2 on the store's own product text and write
+marketing copy for one segment; plan a campaign and report incremental ROI with intervals;
+write the report. Everything runs offline; models run on a GPU when one is available.
+
+Each step computes in :mod:`ecomlm_sdk.app.steps` and is written up by
+:mod:`ecomlm_sdk.report.quickstart`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ecomlm_sdk._version import __version__
+from ecomlm_sdk.app.steps import (
+    CampaignStep,
+    PredictionStep,
+    campaign_step,
+    copy_step,
+    cutoffs,
+    prediction_step,
+    recommendation_step,
+    store_step,
+    support_step,
+)
+from ecomlm_sdk.models.device import resolve_device
+from ecomlm_sdk.report import quickstart as sections
+from ecomlm_sdk.report.html import HtmlReport
+
+__all__ = ["QuickstartOptions", "QuickstartResult", "run_quickstart"]
+
+T = TypeVar("T")
+
+
+class QuickstartOptions(BaseModel):
+    """Settings of the quickstart run."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    output: Path = Field(default=Path("ecomlm-report/report.html"), description="Report path.")
+    path: str | None = Field(
+        default=None, description="Folder of Shopify exports; None: the bundled sample store."
+    )
+    top_customers: int = Field(default=5, ge=1, le=50, description="Customers to recommend for.")
+    cost_per_contact: float = Field(default=0.10, ge=0, description="Cost of one email.")
+    margin: float = Field(default=0.35, gt=0, le=1, description="Gross margin.")
+    seed: int = Field(default=0, description="Seed for every random step.")
+    quiet: bool = Field(default=False, description="Print nothing but the result line.")
+
+
+class QuickstartResult(BaseModel):
+    """Where the report is and the headline figures."""
+
+    model_config = ConfigDict(frozen=True)
+
+    report: Path
+    headline: dict[str, float]
+    timings: dict[str, float]
+    device: str
+
+
+class _Runner:
+    def __init__(self, options: QuickstartOptions, echo: Callable[[str], None]) -> None:
+        self.options = options
+        self.echo = (lambda _: None) if options.quiet else echo
+        self.timings: dict[str, float] = {}
+        self.step_no = 0
+
+    def step(self, title: str, fn: Callable[[], T]) -> T:
+        self.step_no += 1
+        self.echo(f"[{self.step_no}/7] {title} ...")
+        started = time.perf_counter()
+        result = fn()
+        self.timings[title] = time.perf_counter() - started
+        self.echo(f"      done in {self.timings[title]:.1f}s")
+        return result
+
+
+def _campaign_headline(step: CampaignStep) -> dict[str, float]:
+    figures: dict[str, float] = {}
+    roi = step.result.arm("email").incremental_roi
+    if roi is not None:
+        figures["email incremental ROI"] = roi.value
+    measured = step.plan.incremental_roi
+    if measured is not None:
+        figures["planned campaign measured incremental ROI"] = measured.value
+    return figures
+
+
+def run_quickstart(
+    options: QuickstartOptions | None = None, echo: Callable[[str], None] = print
+) -> QuickstartResult:
+    """Run every step on the sample store and write the HTML report."""
+    options = options or QuickstartOptions()
+    run = _Runner(options, echo)
+    device = resolve_device()
+    run.echo(f"ecomlm-sdk {__version__} on {device.device} ({device.reason})")
+    report = HtmlReport(
+        "ecomlm-sdk quickstart: the sample shop",
+        subtitle="Real UCI Online Retail transactions (Chen, Sain & Guo 2012, CC BY 4.0), "
+        f"analysed offline on {device.device}.",
+    )
+    headline: dict[str, float] = {}
+
+    loaded = run.step("Loading the store", lambda: store_step(options.path, run.echo))
+    sections.store_section(report, loaded.path, loaded.counts, str(loaded.store.load_report))
+    shop = loaded.store
+    cuts = cutoffs(shop, options.path)
+
+    def prediction() -> PredictionStep:
+        step = prediction_step(shop, cuts["prediction"], run.echo)
+        sections.prediction_section(
+            report, step.cutoff, step.metrics, step.baselines, step.calibration, step.scores
+        )
+        return step
+
+    predicted = run.step("Purchase prediction", prediction)
+    headline["purchase ROC-AUC"] = predicted.metrics["roc_auc"]
+    scores = predicted.scores
+
+    def recommendation() -> None:
+        step = recommendation_step(
+            shop, cuts["recommendation"], scores, options.top_customers, run.echo
+        )
+        sections.recommendation_section(
+            report, step.cutoff, step.metrics, step.baselines, step.picks, step.top
+        )
+        headline["recommendation NDCG@10"] = step.metrics["ndcg@10"]
+
+    run.step("Recommendations", recommendation)
+
+    def support() -> None:
+        step = support_step(shop, run.echo)
+        sections.support_section(report, step.fit_summary, step.replies)
+        answered = step.replies.height - step.handoffs
+        headline["support messages answered without a person"] = float(answered)
+
+    run.step("Customer support", support)
+
+    def copy() -> None:
+        step = copy_step(shop, scores, run.echo, options.seed)
+        sections.copy_section(report, step.written)
+
+    run.step("Marketing copy", copy)
+
+    def campaign() -> None:
+        step = campaign_step(options.cost_per_contact, options.margin, options.seed, run.echo)
+        sections.campaign_section(report, step.result, step.plan, step.cost_per_contact)
+        headline.update(_campaign_headline(step))
+
+    run.step("Campaign plan and incremental ROI", campaign)
+    sections.timings_section(report, run.timings)
+    path = run.step("Writing the report", lambda: report.write(options.output))
+    return QuickstartResult(
+        report=path, headline=headline, timings=run.timings, device=device.device
+    )
