@@ -28,6 +28,7 @@ demo: install
 lint: install
 	$(BIN)/ruff check src plugins tests benchmarks examples scripts
 	$(BIN)/ruff format --check src plugins
+	$(BIN)/lint-imports
 
 typecheck: install
 	$(BIN)/mypy src plugins

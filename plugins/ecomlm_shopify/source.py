@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 from functools import partial
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import polars as pl
 from pydantic import Field, model_validator
@@ -34,6 +34,7 @@ from ecomlm_shopify.orders import load_orders
 from ecomlm_shopify.products import load_products
 from ecomlm_shopify.reading import RawFile, open_export
 from ecomlm_shopify.safety import guarded
+from ecomlm_shopify.writer import write_store
 
 __all__ = ["ShopifyCsvOptions", "ShopifyCsvSource"]
 
@@ -132,6 +133,7 @@ class ShopifyCsvSource(DataSource):
 
     name: ClassVar[str] = "shopify_csv"
     Options: ClassVar[type[DataSourceOptions]] = ShopifyCsvOptions
+    can_write: ClassVar[bool] = True
 
     def _load(self) -> EcomStore:
         options = self.options
@@ -199,9 +201,17 @@ class ShopifyCsvSource(DataSource):
         )
 
     @classmethod
-    def write(cls, store: EcomStore, folder: str | Path, *, compress: bool = False) -> list[Path]:
+    def _write(
+        cls, store: EcomStore, folder: Path, *, compress: bool = False, **options: Any
+    ) -> list[Path]:
         """Write ``store`` as current-format exports (79-column orders, 20-column customers,
-        48-column products) into ``folder``; see :func:`ecomlm_shopify.writer.write_store`."""
-        from ecomlm_shopify.writer import write_store
+        48-column products) into ``folder``; see :func:`ecomlm_shopify.writer.write_store`.
 
-        return write_store(store, Path(folder), compress=compress)
+        Reached through :meth:`DataSource.write` (``store.write("shopify_csv", folder)``).
+        """
+        if options:
+            raise DataSourceError(
+                f"Data source 'shopify_csv' cannot write with options {sorted(options)}; "
+                "it accepts only compress=True/False"
+            )
+        return write_store(store, folder, compress=compress)

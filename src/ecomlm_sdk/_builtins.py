@@ -1,20 +1,34 @@
-"""The SDK's own plugin: core tasks, ROI metrics, and the task-stage runner and timing wrapper.
+"""The SDK's own plugin ``ecomlm_sdk``: the built-in tasks and ROI metrics.
 
-Registered under the name ``ecomlm_sdk`` before any entry point is loaded.
+Loaded through the ``ecomlm_sdk`` entry point of the ``ecomlm-sdk`` distribution
+(``[project.entry-points.ecomlm_sdk]`` in ``pyproject.toml``), exactly as a third-party plugin
+is; the plugin manager never imports it by name. The task-stage runner and timing wrapper are
+runtime, not components, and live in :mod:`ecomlm_sdk.stages`.
 """
 
 from __future__ import annotations
 
-import logging
-import time
-from collections.abc import Callable, Generator
-from typing import Any
+from typing import Final
 
 from ecomlm_sdk.hookspecs import Register, hookimpl
 from ecomlm_sdk.roi.metrics import BUILTIN_METRICS
 from ecomlm_sdk.tasks.base import Task
+from ecomlm_sdk.tasks.copy import CopyTask
+from ecomlm_sdk.tasks.prediction import PurchasePrediction
+from ecomlm_sdk.tasks.recommendation import Recommendation
+from ecomlm_sdk.tasks.support import SupportTask
 
-logger = logging.getLogger("ecomlm_sdk.tasks")
+__all__ = ["BUILTIN_TASKS", "register_roi_metrics", "register_tasks"]
+
+ecomlm_sdk_api = ">=1,<2"
+
+#: Task classes the SDK registers through ``register_tasks``.
+BUILTIN_TASKS: Final[tuple[type[Task], ...]] = (
+    SupportTask,
+    CopyTask,
+    PurchasePrediction,
+    Recommendation,
+)
 
 
 @hookimpl
@@ -25,24 +39,5 @@ def register_roi_metrics(register: Register) -> None:
 
 @hookimpl
 def register_tasks(register: Register) -> None:
-    from ecomlm_sdk.tasks import BUILTIN_TASKS
-
     for task in BUILTIN_TASKS:
         register(task)
-
-
-@hookimpl(trylast=True)
-def run_task_stage(run: Callable[[], Any]) -> Any:
-    return run()
-
-
-@hookimpl(wrapper=True, specname="run_task_stage")
-def time_task_stage(task: Task, stage: str) -> Generator[None, Any, Any]:
-    """Record how long each stage took in ``task.timings`` and log it."""
-    started = time.perf_counter()
-    try:
-        return (yield)
-    finally:
-        elapsed = time.perf_counter() - started
-        task.timings[stage] = elapsed
-        logger.info("task %s: %s took %.2fs", task.name, stage, elapsed)

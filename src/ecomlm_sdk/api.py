@@ -8,7 +8,7 @@ from ecomlm_sdk.data.source import DataSource
 from ecomlm_sdk.data.store import EcomStore
 from ecomlm_sdk.datasets import sample_store
 from ecomlm_sdk.models.base import Model
-from ecomlm_sdk.plugins import PluginInfo, get_registry, plugin_report
+from ecomlm_sdk.plugins import PluginInfo, plugin_report, resolve
 from ecomlm_sdk.roi.base import RoiMetric
 from ecomlm_sdk.tasks.base import Task
 
@@ -27,8 +27,7 @@ def load_store(source: str, **options: Any) -> EcomStore:
         UnknownComponentError: No data source has that name (the message lists those that do).
         DataSourceError: The data could not be read (the message names file, line, column).
     """
-    cls: type[DataSource] = get_registry().get("data_source", source).component
-    return cls(**options).load()
+    return resolve("data_source", source, DataSource, **options).load()
 
 
 def load_model(name: str, **options: Any) -> Any:
@@ -39,8 +38,7 @@ def load_model(name: str, **options: Any) -> Any:
         clf = ecomlm_sdk.load_model("bert-classifier", device="cpu")
         ```
     """
-    cls: type[Model] = get_registry().get("model", name).component
-    return cls(**options)
+    return resolve("model", name, Model, **options)
 
 
 def task(name: str, **options: Any) -> Any:
@@ -51,14 +49,12 @@ def task(name: str, **options: Any) -> Any:
         pp = ecomlm_sdk.task("purchase-prediction", horizon_days=90)
         ```
     """
-    cls: type[Task] = get_registry().get("task", name).component
-    return cls(**options)
+    return resolve("task", name, Task, **options)
 
 
 def roi_metric(name: str) -> RoiMetric:
     """The ROI metric registered as ``name``, e.g. ``roi_metric("roi").compute(revenue=.., investment=..)``."""
-    cls: type[RoiMetric] = get_registry().get("roi_metric", name).component
-    return cls()
+    return resolve("roi_metric", name, RoiMetric)
 
 
 def plugins() -> list[PluginInfo]:

@@ -12,6 +12,7 @@ The tree::
     │   └── NotFittedError           predict/evaluate called before fit
     ├── DeviceError                  the requested device is not usable
     ├── TaskError                    a task got inputs it cannot work with
+    │   └── ComponentTypeError       (also a TypeError) a name resolves to the wrong base class
     └── RoiError                     bad input to an ROI computation (names the column or value)
 
 Every message says what failed, where, and how to fix it.
@@ -23,6 +24,7 @@ from collections.abc import Iterable
 from difflib import get_close_matches
 
 __all__ = [
+    "ComponentTypeError",
     "DataSourceError",
     "DeviceError",
     "EcomlmError",
@@ -100,6 +102,15 @@ class DeviceError(EcomlmError):
 
 class TaskError(EcomlmError):
     """A task was given inputs it cannot work with."""
+
+
+class ComponentTypeError(TaskError, TypeError):
+    """A name resolves to a registered component of the wrong base class.
+
+    Raised by :func:`ecomlm_sdk.plugins.resolve`, e.g. when a task is given a generator's name
+    where it needs an embedder. It is a :class:`TaskError` because tasks are what resolve models
+    by name, so code catching ``TaskError`` keeps catching it.
+    """
 
 
 class RoiError(EcomlmError):

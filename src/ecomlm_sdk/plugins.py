@@ -7,8 +7,15 @@ registering is skipped with a warning and recorded in the load report, while eve
 plugin keeps working. Environment variables:
 
 * ``ECOMLM_STRICT_PLUGINS=1``: any such failure raises :class:`PluginError` instead.
-* ``ECOMLM_LOAD_PLUGINS=a,b``: load only these entry points.
+* ``ECOMLM_LOAD_PLUGINS=a,b``: load only these entry points, besides the SDK's own
+  ``ecomlm_sdk`` entry point (its tasks and ROI metrics), which an allow-list of optional
+  plugins never drops; name it in ``ECOMLM_DISABLE_PLUGINS`` to leave it out.
 * ``ECOMLM_DISABLE_PLUGINS=a,b``: never load these entry points.
+
+The SDK's own tasks and ROI metrics come through the entry point ``ecomlm_sdk``
+(:mod:`ecomlm_sdk._builtins`) like any plugin's. Only the task-stage runner
+(:mod:`ecomlm_sdk.stages`) is registered directly, because ``Task.fit`` needs it even when
+every entry point is disabled.
 
 A plugin cannot take the SDK down with it: anything it raises at import or while registering
 (``SystemExit`` included; only ``KeyboardInterrupt`` passes) skips that plugin, whatever it
@@ -30,17 +37,25 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib import metadata
 from types import ModuleType
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, TypeVar, cast
 
 import pluggy
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from pydantic import BaseModel, ConfigDict
 
-from ecomlm_sdk import hookspecs
+from ecomlm_sdk import hookspecs, stages
 from ecomlm_sdk._version import API_VERSION, __version__
-from ecomlm_sdk.errors import EcomlmError, IncompatiblePluginError, PluginError
-from ecomlm_sdk.registry import KINDS, Registration, Registry, collect, normalize_name, resolve
+from ecomlm_sdk.errors import ComponentTypeError, EcomlmError, IncompatiblePluginError, PluginError
+from ecomlm_sdk.registry import (
+    KINDS,
+    Registration,
+    Registry,
+    collect,
+    normalize_name,
+    validate,
+)
+from ecomlm_sdk.registry import resolve as settle_clashes
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -52,12 +67,17 @@ __all__ = [
     "plugin_report",
     "register_plugin",
     "reset_plugins",
+    "resolve",
+    "resolve_class",
     "unregister_plugin",
 ]
 
 logger = logging.getLogger(__name__)
 
+C = TypeVar("C")
+
 ENTRY_POINT_GROUP: Final = hookspecs.PROJECT_NAME
+#: The entry-point name of the SDK's own plugin (tasks and ROI metrics, :mod:`ecomlm_sdk._builtins`).
 CORE_PLUGIN: Final = "ecomlm_sdk"
 _DISTRIBUTION: Final = "ecomlm-sdk"
 
@@ -217,7 +237,8 @@ def _load_entry_points(state: _State) -> None:
             )
             _skip(state, record, reason, PluginError(reason))
             continue
-        if only is not None and ep.name not in only:
+        core = record.builtin and ep.name == CORE_PLUGIN
+        if only is not None and ep.name not in only and not core:
             _skip(state, record, "not listed in ECOMLM_LOAD_PLUGINS")
             continue
         if ep.name in disabled:
@@ -236,13 +257,11 @@ def _load_entry_points(state: _State) -> None:
 
 
 def _new_state() -> _State:
-    from ecomlm_sdk import _builtins
-
     pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
     pm.add_hookspecs(hookspecs)
     state = _State(pm=pm, records={})
-    record = _Record(CORE_PLUGIN, _DISTRIBUTION, __version__, builtin=True)
-    _register_module(state, _builtins, record)
+    record = _Record(stages.PLUGIN_NAME, _DISTRIBUTION, __version__, builtin=True)
+    _register_module(state, stages, record)
     _load_entry_points(state)
     return state
 
@@ -263,25 +282,6 @@ def get_plugin_manager() -> pluggy.PluginManager:
     return _get_state().pm
 
 
-def _validate(kind: str, component: Any) -> str | None:
-    from ecomlm_sdk.data.source import DataSource
-    from ecomlm_sdk.models.base import Embedder, TextClassifier, TextGenerator
-    from ecomlm_sdk.roi.base import RoiMetric
-    from ecomlm_sdk.tasks.base import Task
-
-    bases: dict[str, tuple[type, ...]] = {
-        "data_source": (DataSource,),
-        "model": (TextGenerator, TextClassifier, Embedder),
-        "task": (Task,),
-        "roi_metric": (RoiMetric,),
-    }
-    expected = bases[kind]
-    if isinstance(component, type) and issubclass(component, expected):
-        return None
-    names = " or ".join(b.__name__ for b in expected)
-    return f"{component!r} is not a subclass of {names}"
-
-
 def _collect_all(state: _State) -> list[Registration]:
     """Call every plugin's ``register_*`` hooks one plugin at a time; skip a plugin that fails."""
     found: dict[str, list[Registration]] = {}
@@ -293,7 +293,7 @@ def _collect_all(state: _State) -> list[Registration]:
                 continue
             try:
                 with _stdout_to_log(plugin):
-                    registrations = collect(kind, plugin, impl.function, impl.argnames, _validate)
+                    registrations = collect(kind, plugin, impl.function, impl.argnames, validate)
             except KeyboardInterrupt:
                 raise
             except BaseException as exc:
@@ -309,7 +309,7 @@ def _collect_all(state: _State) -> list[Registration]:
 
 def _build_registry(state: _State) -> Registry:
     builtins = {name for name, record in state.records.items() if record.builtin}
-    registry = resolve(_collect_all(state), builtins)
+    registry = settle_clashes(_collect_all(state), builtins)
     for conflict in registry.conflicts:
         message = conflict.message()
         if _strict():
@@ -334,6 +334,60 @@ def get_registry() -> Registry:
                 record.conflicts.clear()
             state.registry = _build_registry(state)
         return state.registry
+
+
+def _article(noun: str) -> str:
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+
+
+def resolve_class(kind: str, name: str, base: Callable[..., C]) -> type[C]:
+    """The class registered as ``name`` among components of ``kind``, checked against ``base``.
+
+    Use it where a class, not an instance, is needed (``cls.load(folder)``); see :func:`resolve`.
+    ``base`` is a class (typed as a callable only so that mypy accepts an abstract base).
+
+    Raises:
+        UnknownComponentError: No component of ``kind`` has that name (the message lists those
+            that do).
+        PluginError: Several third-party plugins claimed the name, so none has it.
+        ComponentTypeError: The name is registered, but not as a subclass of ``base``.
+    """
+    if not isinstance(base, type):
+        raise TypeError(f"resolve_class() needs a class as base, got {base!r}")
+    registration = get_registry().get(kind, name)
+    cls = registration.component
+    if isinstance(cls, type) and issubclass(cls, base):
+        return cast("type[C]", cls)
+    label = KINDS[kind][1]
+    fitting = [
+        r.name
+        for r in get_registry().registrations(kind)
+        if isinstance(r.component, type) and issubclass(r.component, base)
+    ]
+    raise ComponentTypeError(
+        f"{label.capitalize()} {name!r} (plugin {registration.plugin!r}) is a "
+        f"{getattr(cls, '__name__', cls)}, not {_article(base.__name__)}; pass the name of a registered "
+        f"{base.__name__} ({', '.join(map(repr, fitting)) or 'none is registered'})"
+    )
+
+
+def resolve(kind: str, name: str, base: Callable[..., C], /, **options: Any) -> C:
+    """Create the component registered as ``name`` (a ``kind``, subclassing ``base``).
+
+    The one name-to-component lookup: ``load_store``, ``load_model``, ``task`` and every task
+    that uses a model by name go through it, so a plugin can swap any component by name.
+
+    Example:
+        ```python
+        embedder = resolve("model", "minilm-embedder", Embedder, device="cpu")
+        ```
+
+    Raises:
+        UnknownComponentError: No component of ``kind`` has that name.
+        PluginError: Several third-party plugins claimed the name, so none has it.
+        ComponentTypeError: The name is registered, but not as a subclass of ``base``.
+    """
+    return resolve_class(kind, name, base)(**options)
 
 
 def plugin_report() -> list[PluginInfo]:

@@ -12,6 +12,11 @@ When two plugins claim one name, :func:`resolve` decides, without regard to load
 * two third-party plugins claiming one name both lose it: neither component is registered
   under that name, and looking the name up raises :class:`PluginError` naming both;
 * two built-in plugins claiming one name is a bug in the SDK and raises at once.
+
+The registry knows the kinds (:data:`KINDS`) but not their base classes: each base declares
+itself with :func:`register_kind` where it is defined (``DataSource`` in ``data/source.py``, the
+three model bases in ``models/base.py``, ``Task``, ``RoiMetric``), so this runtime layer never
+imports the components layered above it.
 """
 
 from __future__ import annotations
@@ -24,7 +29,18 @@ from typing import Any, Final
 
 from ecomlm_sdk.errors import PluginError, UnknownComponentError
 
-__all__ = ["KINDS", "Conflict", "Registration", "Registry", "collect", "normalize_name", "resolve"]
+__all__ = [
+    "KINDS",
+    "Conflict",
+    "Registration",
+    "Registry",
+    "bases",
+    "collect",
+    "normalize_name",
+    "register_kind",
+    "resolve",
+    "validate",
+]
 
 #: Component kind -> (registration hook, human-readable name).
 KINDS: Final[Mapping[str, tuple[str, str]]] = {
@@ -33,6 +49,39 @@ KINDS: Final[Mapping[str, tuple[str, str]]] = {
     "task": ("register_tasks", "task"),
     "roi_metric": ("register_roi_metrics", "ROI metric"),
 }
+
+
+#: Kind -> the base classes declared for it with :func:`register_kind`.
+_BASES: Final[dict[str, tuple[type, ...]]] = {kind: () for kind in KINDS}
+
+
+def register_kind(kind: str, base: type) -> None:
+    """Declare ``base`` as a base class for components of ``kind`` (one of :data:`KINDS`).
+
+    Called once by the module defining each base, e.g. ``register_kind("model", Embedder)``.
+    A registered component must subclass one of its kind's bases.
+
+    Raises:
+        ValueError: ``kind`` is not one of :data:`KINDS`.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"Unknown component kind {kind!r}; expected one of {sorted(KINDS)}")
+    if base not in _BASES[kind]:
+        _BASES[kind] = (*_BASES[kind], base)
+
+
+def bases(kind: str) -> tuple[type, ...]:
+    """The base classes declared for ``kind`` with :func:`register_kind`, in declaration order."""
+    return _BASES[kind]
+
+
+def validate(kind: str, component: Any) -> str | None:
+    """``None`` when ``component`` is a subclass of a base of ``kind``, else what is wrong."""
+    expected = _BASES[kind]
+    if isinstance(component, type) and expected and issubclass(component, expected):
+        return None
+    names = " or ".join(b.__name__ for b in expected) or f"a declared {KINDS[kind][1]} base"
+    return f"{component!r} is not a subclass of {names}"
 
 
 def normalize_name(name: str) -> str:
@@ -155,6 +204,18 @@ class Registry:
     def names(self, kind: str) -> list[str]:
         """Canonical names of every component of ``kind``, sorted."""
         return sorted(self._by_kind[kind])
+
+    def find(self, kind: str, *, capability: str | None = None) -> list[Registration]:
+        """Every registration of ``kind`` (sorted by name) that declares ``capability``.
+
+        A component declares capability ``x`` with a true class attribute ``can_x``, e.g. a
+        data source that writes sets ``can_write = True``; ``capability=None`` matches all.
+        """
+        return [
+            r
+            for r in self.registrations(kind)
+            if capability is None or getattr(r.component, f"can_{capability}", False) is True
+        ]
 
     def registrations(self, kind: str | None = None) -> list[Registration]:
         """Every registration (of one kind, or of all kinds)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from abc import ABC, abstractmethod
+from pathlib import Path
 from typing import Any, ClassVar
 
 import polars as pl
@@ -11,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ecomlm_sdk.data.store import EcomStore
 from ecomlm_sdk.errors import DataSourceError, EcomlmError
+from ecomlm_sdk.registry import register_kind
 
 __all__ = ["DataSource", "DataSourceOptions"]
 
@@ -28,6 +30,11 @@ class DataSource(ABC):
     :meth:`load` validates the result and wraps unexpected exceptions in
     :class:`DataSourceError` naming the source, so callers catch one exception type.
 
+    A source that can also write a store back in its own format declares it: it sets
+    ``can_write = True`` and implements the classmethod :meth:`_write`; callers reach it by
+    name through the registry with ``store.write(name, folder)``, or find every writer with
+    ``get_registry().find("data_source", capability="write")``.
+
     Example:
         ```python
         class MySource(DataSource):
@@ -43,6 +50,8 @@ class DataSource(ABC):
 
     name: ClassVar[str]
     Options: ClassVar[type[DataSourceOptions]] = DataSourceOptions
+    #: Whether :meth:`write` works: the source implements :meth:`_write`.
+    can_write: ClassVar[bool] = False
 
     def __init__(self, **options: Any) -> None:
         try:
@@ -87,3 +96,37 @@ class DataSource(ABC):
     @abstractmethod
     def _load(self) -> EcomStore:
         """Read the data; raise :class:`DataSourceError` with file/line/column on bad input."""
+
+    @classmethod
+    def write(cls, store: EcomStore, folder: str | Path, **options: Any) -> list[Path]:
+        """Write ``store`` into ``folder`` in this source's format; loading it gives it back.
+
+        Returns:
+            The files written.
+
+        Raises:
+            DataSourceError: The source cannot write (``can_write`` is false), or writing
+                failed (a foreign exception is wrapped, naming the source).
+        """
+        if not cls.can_write:
+            raise DataSourceError(
+                f"Data source {cls.name!r} cannot write a store (it does not set can_write); "
+                "write with a data source that can, e.g. store.write('shopify_csv', folder)"
+            )
+        try:
+            return cls._write(store, Path(folder), **options)
+        except EcomlmError:
+            raise
+        except Exception as exc:
+            raise DataSourceError(
+                f"Data source {cls.name!r} could not write to {folder}: {type(exc).__name__}: {exc}"
+            ) from exc
+
+    @classmethod
+    def _write(cls, store: EcomStore, folder: Path, **options: Any) -> list[Path]:
+        """Write ``store`` into ``folder``; implement it (and set ``can_write``) to support
+        :meth:`write`."""
+        raise NotImplementedError(f"{cls.__name__} does not implement _write")
+
+
+register_kind("data_source", DataSource)

@@ -19,7 +19,8 @@ from ecomlm_sdk.data.timestamps import (
     in_range,
     parse_utc_timestamps,
 )
-from ecomlm_sdk.errors import SchemaError
+from ecomlm_sdk.errors import DataSourceError, SchemaError
+from ecomlm_sdk.plugins import get_registry
 
 __all__ = ["EcomStore", "IntegrityIssue", "IntegrityWarning", "to_utc_datetime"]
 
@@ -407,12 +408,42 @@ class EcomStore:
                     )
         return tuple(issues)
 
+    def write(self, source: str, folder: str | Path, **options: Any) -> list[Path]:
+        """Write the store into ``folder`` in the format of the data source named ``source``.
+
+        Writing is a capability a data source declares (``can_write = True``); the source is
+        resolved by name through the registry, so the core never imports a plugin. Loading
+        ``folder`` with the same source gives the store back.
+
+        Example:
+            ```python
+            store.write("shopify_csv", "exports/", compress=True)
+            ```
+
+        Returns:
+            The files written.
+
+        Raises:
+            UnknownComponentError: No data source has that name.
+            DataSourceError: That source cannot write (the message names those that can), or
+                writing failed.
+        """
+        registry = get_registry()
+        source_cls = registry.get("data_source", source).component
+        if not getattr(source_cls, "can_write", False):
+            writers = [r.name for r in registry.find("data_source", capability="write")]
+            raise DataSourceError(
+                f"Data source {source!r} cannot write a store; data sources that can: "
+                f"{', '.join(map(repr, writers)) or 'none is registered'}"
+            )
+        written: list[Path] = source_cls.write(self, folder, **options)
+        return written
+
     def to_shopify_csv(self, folder: str | Path, *, compress: bool = False) -> list[Path]:
         """Write the store as current Shopify exports (79-column orders, 20-column customers,
         48-column products) into ``folder``; loading them with ``shopify_csv`` gives it back.
 
-        The writer belongs to the data source registered as ``shopify_csv`` (resolved by name,
-        so the core never imports a plugin).
+        Shorthand for ``store.write("shopify_csv", folder, compress=compress)``.
 
         Returns:
             The files written (``.csv``, or ``.csv.gz`` with ``compress=True``).
@@ -420,11 +451,7 @@ class EcomStore:
         Raises:
             UnknownComponentError: No ``shopify_csv`` data source is registered.
         """
-        from ecomlm_sdk.plugins import get_registry
-
-        source = get_registry().get("data_source", "shopify_csv").component
-        written: list[Path] = source.write(self, Path(folder), compress=compress)
-        return written
+        return self.write("shopify_csv", folder, compress=compress)
 
     def equals(self, other: EcomStore) -> bool:
         """True when every table holds the same rows and columns (order-sensitive)."""

@@ -33,15 +33,20 @@ import polars as pl
 from ecomlm_sdk._version import __version__
 from ecomlm_sdk.data.report import LoadReport
 from ecomlm_sdk.data.schema import TABLES
+from ecomlm_sdk.data.source import DataSource
 from ecomlm_sdk.data.store import EcomStore
-from ecomlm_sdk.plugins import get_registry
+from ecomlm_sdk.plugins import resolve_class
 
-__all__ = ["SAMPLE_STORE_DIR", "cache_dir", "sample_store"]
+__all__ = ["SAMPLE_STORE_DIR", "SAMPLE_STORE_SOURCE", "cache_dir", "sample_store"]
 
 logger = logging.getLogger(__name__)
 
 #: Folder holding the sample store's orders, customers and products exports.
 SAMPLE_STORE_DIR: Final = Path(__file__).resolve().parent / "sample_store_data"
+
+#: The data source that reads the bundled exports: their format is Shopify's admin CSV, so any
+#: source registered under this name (or alias) reads them; resolved through the registry.
+SAMPLE_STORE_SOURCE: Final = "shopify_csv"
 
 #: Bump when the layout of a cache folder changes.
 _CACHE_FORMAT: Final = 1
@@ -188,7 +193,7 @@ def sample_store(*, cache: bool = True) -> EcomStore:
         UnknownComponentError: No ``shopify_csv`` data source is registered (the built-in
             ``shopify`` plugin was disabled).
     """
-    source = get_registry().get("data_source", "shopify_csv").component
+    source = resolve_class("data_source", SAMPLE_STORE_SOURCE, DataSource)
     if not cache:
         return _parse(source)
     with _lock:

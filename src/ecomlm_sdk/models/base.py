@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ecomlm_sdk.errors import ModelError, NotFittedError
 from ecomlm_sdk.models.device import DeviceChoice, resolve_device
+from ecomlm_sdk.registry import register_kind
 
 __all__ = [
     "ClassificationReport",
@@ -279,3 +280,7 @@ class Embedder(Model):
     @abstractmethod
     def _embed(self, texts: list[str]) -> np.ndarray:
         """Embeddings for non-empty ``texts``."""
+
+
+for _base in (TextGenerator, TextClassifier, Embedder):
+    register_kind("model", _base)

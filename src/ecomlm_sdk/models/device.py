@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict
 
 from ecomlm_sdk.errors import DeviceError
+from ecomlm_sdk.plugins import call_hook
 
 if TYPE_CHECKING:
     import torch
@@ -73,8 +74,6 @@ def resolve_device(preference: str | None = None) -> DeviceChoice:
 
     ``ECOMLM_DEVICE`` is honoured by the built-in device manager when ``preference`` is None.
     """
-    from ecomlm_sdk.plugins import call_hook
-
     choice = call_hook("select_device", preference=preference)
     if choice is None:
         if preference not in (None, "", "auto", "cpu"):

@@ -7,6 +7,7 @@ from abc import ABC, abstractmethod
 from typing import ClassVar
 
 from ecomlm_sdk.errors import RoiError
+from ecomlm_sdk.registry import register_kind
 
 __all__ = ["RoiMetric"]
 
@@ -39,3 +40,6 @@ class RoiMetric(ABC):
     @abstractmethod
     def _compute(self, **values: float) -> float:
         """Compute from validated floats."""
+
+
+register_kind("roi_metric", RoiMetric)

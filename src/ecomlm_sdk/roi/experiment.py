@@ -32,7 +32,6 @@ from typing import Any
 import numpy as np
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from scipy import special
 
 from ecomlm_sdk.errors import RoiError
 from ecomlm_sdk.roi.frames import (
@@ -244,6 +243,8 @@ def _costs(options: ExperimentOptions, arms: list[str]) -> dict[str, float]:
 
 
 def _sample_ratio(counts: dict[str, int], options: ExperimentOptions) -> SampleRatioCheck:
+    from scipy import special  # lazy: scipy.special costs ~0.5 s to import
+
     arms = list(counts)
     if options.expected_split is None:
         shares = {arm: 1 / len(arms) for arm in arms}

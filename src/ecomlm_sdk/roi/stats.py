@@ -21,7 +21,6 @@ from collections.abc import Callable
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
-from scipy import special
 
 __all__ = [
     "Estimate",
@@ -71,6 +70,8 @@ class Estimate(BaseModel):
 
 
 def _z(confidence: float) -> float:
+    from scipy import special  # lazy: scipy.special costs ~0.5 s to import
+
     return float(special.ndtri(0.5 + confidence / 2))
 
 
@@ -88,6 +89,8 @@ def wilson_interval(successes: float, n: int, confidence: float = 0.95) -> Estim
 
 def mean_interval(mean: float, var: float, n: int, confidence: float = 0.95) -> Estimate:
     """Student t interval for a mean with sample variance ``var`` over ``n`` values."""
+    from scipy import special  # lazy: scipy.special costs ~0.5 s to import
+
     se = math.sqrt(var / n)
     t = float(special.stdtrit(n - 1, 0.5 + confidence / 2))
     return Estimate(value=mean, low=mean - t * se, high=mean + t * se, method="t")
@@ -104,6 +107,8 @@ def welch_difference(
     null: float = 0.0,
 ) -> Estimate:
     """Welch interval and t-test for ``mean_a - mean_b`` (H0: difference equals ``null``)."""
+    from scipy import special  # lazy: scipy.special costs ~0.5 s to import
+
     diff = mean_a - mean_b
     va, vb = var_a / n_a, var_b / n_b
     se = math.sqrt(va + vb)
@@ -120,6 +125,8 @@ def proportion_difference(
     x_a: float, n_a: int, x_b: float, n_b: int, confidence: float = 0.95
 ) -> Estimate:
     """Wald interval for ``p_a - p_b`` with the pooled two-proportion z-test p-value."""
+    from scipy import special  # lazy: scipy.special costs ~0.5 s to import
+
     pa, pb = x_a / n_a, x_b / n_b
     diff = pa - pb
     se = math.sqrt(pa * (1 - pa) / n_a + pb * (1 - pb) / n_b)

@@ -26,6 +26,8 @@ from ecomlm_sdk._persist import (
 from ecomlm_sdk._version import __version__
 from ecomlm_sdk.data.store import Cutoff, EcomStore
 from ecomlm_sdk.errors import ModelError, NotFittedError, TaskError
+from ecomlm_sdk.plugins import call_hook
+from ecomlm_sdk.registry import register_kind
 
 __all__ = ["EvaluationReport", "Task", "TaskOptions"]
 
@@ -193,8 +195,6 @@ class Task(ABC):
 
     # ------------------------------------------------------------------ internals
     def _run_stage(self, stage: str, store: EcomStore, run: Any) -> Any:
-        from ecomlm_sdk.plugins import call_hook
-
         return call_hook("run_task_stage", task=self, stage=stage, store=store, run=run)
 
     def _check_store(self, store: EcomStore) -> None:
@@ -230,3 +230,6 @@ class Task(ABC):
     def _remote_code(self) -> dict[str, bool]:
         """``{"trust_remote_code": True}`` when the caller of :meth:`load` allowed it, else ``{}``."""
         return {"trust_remote_code": True} if self.trust_remote_code else {}
+
+
+register_kind("task", Task)

@@ -21,7 +21,8 @@ from typing import Any, Final
 
 import numpy as np
 
-from ecomlm_sdk.errors import TaskError
+from ecomlm_sdk.models.base import Embedder
+from ecomlm_sdk.plugins import resolve_class
 
 __all__ = ["cache_size", "clear_embedding_cache", "embed_texts"]
 
@@ -50,18 +51,11 @@ def embed_texts(embedder: str, texts: Sequence[str]) -> np.ndarray:
         float32 array ``(len(texts), dimension)``; each row has norm 1 (or 0 for a zero vector).
 
     Raises:
-        TaskError: ``embedder`` is registered but is not an ``Embedder``.
+        ComponentTypeError: ``embedder`` is registered but is not an ``Embedder`` (a
+            ``TaskError``).
         UnknownComponentError: no model is registered as ``embedder``.
     """
-    from ecomlm_sdk.models.base import Embedder
-    from ecomlm_sdk.plugins import get_registry
-
-    cls = get_registry().get("model", embedder).component
-    if not (isinstance(cls, type) and issubclass(cls, Embedder)):
-        raise TaskError(
-            f"Model {embedder!r} is a {getattr(cls, '__name__', cls)}, not an Embedder; pass the "
-            "name of a registered embedder as embedder=... (e.g. 'minilm-embedder')"
-        )
+    cls = resolve_class("model", embedder, Embedder)
     with _lock:
         missing = list(dict.fromkeys(t for t in texts if (cls, t) not in _vectors))
         if missing:

@@ -18,7 +18,8 @@ import polars as pl
 from ecomlm_sdk._persist import read_json, write_json
 from ecomlm_sdk.data.store import EcomStore
 from ecomlm_sdk.errors import EcomlmError, TaskError, UnknownComponentError
-from ecomlm_sdk.plugins import get_registry
+from ecomlm_sdk.plugins import resolve_class
+from ecomlm_sdk.tasks.base import Task
 
 __all__ = ["Recommender"]
 
@@ -94,7 +95,7 @@ class Recommender:
         task, source = None, "fallback"
         if name is not None:
             try:
-                task_cls = get_registry().get("task", name).component
+                task_cls = resolve_class("task", name, Task)
             except UnknownComponentError:
                 logger.info("generate-copy: no %r task registered; using the fallback", name)
             else:
@@ -180,5 +181,5 @@ class Recommender:
             raise TaskError(f"{path} key 'source' must be a string; save the task again")
         task = None
         if source != "fallback" and name is not None:
-            task = get_registry().get("task", name).component.load(folder / _TASK_DIR)
+            task = resolve_class("task", name, Task).load(folder / _TASK_DIR)
         return cls(k, list(popular), dict(titles), task, source, exclude_owned=exclude_owned)

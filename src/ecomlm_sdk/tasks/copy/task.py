@@ -21,7 +21,7 @@ from ecomlm_sdk._persist import WEIGHT_SOURCES, read_json, write_json
 from ecomlm_sdk.data.store import Cutoff, EcomStore
 from ecomlm_sdk.errors import ModelError, NotFittedError, TaskError, UnknownComponentError
 from ecomlm_sdk.models.base import TextGenerator
-from ecomlm_sdk.plugins import get_registry
+from ecomlm_sdk.plugins import resolve_class
 from ecomlm_sdk.privacy import CustomerRedactors, contains_pii, install_log_redaction
 from ecomlm_sdk.tasks.base import EvaluationReport, Task, TaskOptions
 from ecomlm_sdk.tasks.copy.corpus import (
@@ -305,7 +305,7 @@ class CopyTask(Task):
         write_json(folder / _STATE_FILE, state)
 
     def _load(self, folder: Path) -> None:
-        cls = get_registry().get("model", self.options.generator).component
+        cls = resolve_class("model", self.options.generator, TextGenerator)
         # The saved folder holds the weights (Task.load has refused options naming others).
         options = {k: v for k, v in self._generator_options().items() if k not in WEIGHT_SOURCES}
         generator = cls.load(folder / _GENERATOR_DIR, **options, **self._remote_code())
@@ -339,16 +339,10 @@ class CopyTask(Task):
 
     def _new_generator(self) -> TextGenerator:
         try:
-            cls = get_registry().get("model", self.options.generator).component
+            cls = resolve_class("model", self.options.generator, TextGenerator)
         except UnknownComponentError as exc:
             raise TaskError(f"generate-copy needs a text generator: {exc}") from exc
-        model = cls(**self._generator_options())
-        if not isinstance(model, TextGenerator):
-            raise TaskError(
-                f"generate-copy needs a TextGenerator, but {self.options.generator!r} is a "
-                f"{type(model).__name__}; pick a generator (e.g. 'gpt2')"
-            )
-        return model
+        return cls(**self._generator_options())
 
     def _pick(
         self, candidates: list[str], fallback: str, products: list[str], *, kind: str

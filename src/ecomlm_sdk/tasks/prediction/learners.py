@@ -14,7 +14,9 @@ from typing import Any
 import numpy as np
 
 from ecomlm_sdk._persist import read_json, write_json
-from ecomlm_sdk.errors import ModelError, TaskError
+from ecomlm_sdk.errors import ComponentTypeError, ModelError, TaskError
+from ecomlm_sdk.models.base import TextClassifier
+from ecomlm_sdk.plugins import resolve, resolve_class
 
 __all__ = ["Learner", "LightGBMLearner", "LogisticLearner", "TextClassifierLearner", "make_learner"]
 
@@ -169,16 +171,12 @@ class TextClassifierLearner(Learner):
         ]
 
     def fit(self, features: np.ndarray, labels: np.ndarray, names: list[str]) -> None:
-        from ecomlm_sdk.api import load_model
-        from ecomlm_sdk.models.base import TextClassifier
-
         self.names = list(names)
-        model = load_model(self.model_name)
-        if not isinstance(model, TextClassifier):
-            raise TaskError(
-                f"Model {self.model_name!r} is a {type(model).__name__}, not a TextClassifier; "
-                "pass learner='lightgbm', 'logistic' or the name of a registered text classifier"
-            )
+        try:
+            model = resolve("model", self.model_name, TextClassifier)
+        except ComponentTypeError as exc:
+            exc.add_note("learner= also takes 'lightgbm' or 'logistic'")
+            raise
         words = [self.POSITIVE if y else self.NEGATIVE for y in labels]
         self.model = model.fit(self._texts(features), words)
 
@@ -198,8 +196,6 @@ class TextClassifierLearner(Learner):
         write_json(folder / "classifier.json", {"model": self.model_name, "names": self.names})
 
     def load(self, folder: Path) -> None:
-        from ecomlm_sdk.plugins import get_registry
-
         path = folder / "classifier.json"
         meta = read_json(path, error=TaskError, what="saved task")
         names = meta.get("names") if isinstance(meta, dict) else None
@@ -210,8 +206,7 @@ class TextClassifierLearner(Learner):
                 f"{path} key 'model' is {meta.get('model')!r} but the task's learner is "
                 f"{self.model_name!r}; save the task again"
             )
-        cls = get_registry().get("model", self.model_name).component
-        model = cls.load(folder / self.FOLDER)
+        model = resolve_class("model", self.model_name, TextClassifier).load(folder / self.FOLDER)
         if self.POSITIVE not in list(getattr(model, "labels", [])):
             raise TaskError(
                 f"{folder / self.FOLDER} holds a classifier without the label {self.POSITIVE!r}"

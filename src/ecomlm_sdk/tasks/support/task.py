@@ -15,7 +15,7 @@ from ecomlm_sdk._persist import WEIGHT_SOURCES, read_json, write_json
 from ecomlm_sdk.data.store import Cutoff, EcomStore
 from ecomlm_sdk.errors import ModelError, NotFittedError, TaskError
 from ecomlm_sdk.models.base import Embedder, TextClassifier, TextGenerator
-from ecomlm_sdk.plugins import get_registry
+from ecomlm_sdk.plugins import resolve, resolve_class
 from ecomlm_sdk.privacy import (
     CustomerRedactors,
     Redactor,
@@ -274,7 +274,7 @@ class SupportTask(Task):
         self.fit_summary = {k: float(v) for k, v in summary.items()}
 
     def _load_model(self, name: str, options: dict[str, Any], folder: Path, base: type[Any]) -> Any:
-        cls = get_registry().get("model", name).component
+        cls = resolve_class("model", name, base)
         # The saved folder holds the weights; Task.load has refused options naming others.
         kept = {k: v for k, v in options.items() if k not in WEIGHT_SOURCES}
         model = cls.load(folder, **kept, **self._remote_code())
@@ -327,15 +327,8 @@ class SupportTask(Task):
             self.fit_summary["validation_accuracy"] = accuracy
 
     def _model(self, name: str, options: dict[str, Any], base: type[Any]) -> Any:
-        # Resolved through the registry by name (as ecomlm_sdk.load_model does), so a plugin
-        # can swap the model; api is not imported here because it imports this package.
-        model = get_registry().get("model", name).component(**options)
-        if not isinstance(model, base):
-            raise TaskError(
-                f"Task 'support' needs a {base.__name__} for {name!r}, but that name is a "
-                f"{type(model).__name__}; pick a model registered as a {base.__name__}"
-            )
-        return model
+        # Resolved through the registry by name, so a plugin can swap the model.
+        return resolve("model", name, base, **options)
 
     def _fitted_parts(self) -> tuple[TextClassifier, Embedder, KnowledgeBase]:
         if self.classifier is None or self.embedder is None or self.knowledge_base is None:
