@@ -129,6 +129,7 @@ class FakeClassifier(TextClassifier):
     """
 
     name: ClassVar[str] = "fake-classifier"
+    smoothing: float = 1.0
 
     def _fit(self, texts: list[str], labels: list[str], **kwargs: Any) -> None:
         try:

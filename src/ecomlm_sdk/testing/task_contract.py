@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from pathlib import Path
 
@@ -44,6 +45,14 @@ def _expect_not_fitted(task: Task, store: EcomStore, folder: Path) -> None:
         raise AssertionError(f"{label}.{stage}() before fit() must raise NotFittedError")
 
 
+def _median_order_time(store: EcomStore) -> Cutoff | None:
+    times = store.orders.get_column("created_at").drop_nulls().sort()
+    if times.is_empty():
+        return None
+    value = times[len(times) // 2]
+    return value if isinstance(value, dt.datetime) else None
+
+
 def check_task(
     task: Task, store: EcomStore, tmp_path: Path, *, cutoff: Cutoff | None = None
 ) -> pl.DataFrame:
@@ -60,7 +69,8 @@ def check_task(
         task: An unfitted task (a fitted one is checked from a fresh copy of its options).
         store: A store the task can fit on and evaluate with.
         tmp_path: A folder the contract may write into.
-        cutoff: Passed to ``evaluate``.
+        cutoff: Passed to ``evaluate``; by default the median order time of ``store``, so
+            both halves of the split hold orders.
 
     Returns:
         The predictions, for further checks.
@@ -104,7 +114,7 @@ def check_task(
         f"{dict(predictions.schema)}",
     )
     _same_frame(predictions, again, "a saved and loaded task must predict the same")
-    report = task.evaluate(store, cutoff)
+    report = task.evaluate(store, _median_order_time(store) if cutoff is None else cutoff)
     expect(
         isinstance(report, EvaluationReport),
         f"{label}.evaluate() must return an EvaluationReport, got {type(report).__name__}",
