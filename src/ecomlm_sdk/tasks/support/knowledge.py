@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,11 +47,23 @@ class KnowledgeBase:
     """FAQ entries, searchable by intent and by meaning.
 
     Retrieval embeds each entry's question and answer once (:meth:`index`) and returns the entry
-    whose embedding is closest (cosine) to the message's, among the entries of the predicted
-    intent when there are any, else among all entries.
+    whose embedding is closest (cosine) to the message's among the entries of the predicted
+    intent. An intent without entries gets no entry at all: answering "where is my order" with
+    the returns policy because it happens to be the closest text is worse than a hand-off.
+
+    Attributes:
+        entries: The FAQ entries.
+        policies: Policy values the file states (``{"return_days": 30, ...}``), filling the
+            ``{return_days}`` style placeholders of answers; task options take precedence.
     """
 
-    def __init__(self, entries: Sequence[FaqEntry], *, source: str = "<memory>") -> None:
+    def __init__(
+        self,
+        entries: Sequence[FaqEntry],
+        *,
+        source: str = "<memory>",
+        policies: dict[str, str] | None = None,
+    ) -> None:
         if not entries:
             raise TaskError(f"Knowledge base {source} has no entries; add at least one FAQ entry")
         seen: set[str] = set()
@@ -64,11 +76,16 @@ class KnowledgeBase:
             seen.add(entry.id)
         self.entries: list[FaqEntry] = list(entries)
         self.source = source
+        self.policies: dict[str, str] = dict(policies or {})
         self._vectors: np.ndarray | None = None
 
     @classmethod
     def from_json(cls, path: str | Path) -> KnowledgeBase:
-        """Read a knowledge base file: ``{"entries": [{id, intent, question, answer}, ...]}``."""
+        """Read a knowledge base file: ``{"entries": [{id, intent, question, answer}, ...]}``.
+
+        The object may also hold ``"policies"``: ``{"return_days": 60, "delivery_days": "2-3
+        working days", ...}``, the shop's policies that answers name as ``{return_days}``.
+        """
         file = Path(path)
         try:
             raw: Any = json.loads(file.read_text(encoding="utf-8"))
@@ -86,6 +103,14 @@ class KnowledgeBase:
                 f"{file}: expected an object with an 'entries' list (or a list of entries), "
                 f"got {type(items).__name__}"
             )
+        policies = raw.get("policies", {}) if isinstance(raw, dict) else {}
+        if not isinstance(policies, dict) or not all(
+            isinstance(v, str | int | float) and not isinstance(v, bool) for v in policies.values()
+        ):
+            raise DataSourceError(
+                f"{file}: 'policies' must be an object of names to text or numbers, e.g. "
+                '{"return_days": 30}'
+            )
         entries = []
         for i, item in enumerate(items):
             try:
@@ -95,12 +120,16 @@ class KnowledgeBase:
                     f"{file}: entry {i} ({item!r:.80}) is invalid: {exc.errors()[0]['msg']} at "
                     f"{exc.errors()[0]['loc']}; each entry needs id, intent, question, answer"
                 ) from exc
-        return cls(entries, source=str(file))
+        return cls(
+            entries, source=str(file), policies={str(k): str(v) for k, v in policies.items()}
+        )
 
     def to_json(self, path: str | Path) -> Path:
         """Write the entries to ``path`` in the format :meth:`from_json` reads."""
         file = Path(path)
-        payload = {"entries": [e.model_dump() for e in self.entries]}
+        payload: dict[str, Any] = {"entries": [e.model_dump() for e in self.entries]}
+        if self.policies:
+            payload["policies"] = self.policies
         file.write_text(json.dumps(payload, indent=1, ensure_ascii=False), encoding="utf-8")
         return file
 
@@ -119,18 +148,30 @@ class KnowledgeBase:
         texts = [f"{e.question} {e.answer}" for e in self.entries]
         self._vectors = _normalize(embedder.embed(texts))
 
-    def retrieve(self, query: np.ndarray, intent: str | None = None) -> Retrieved:
-        """The entry closest to the embedded message ``query``.
+    def retrieve(
+        self,
+        query: np.ndarray,
+        intent: str | None = None,
+        *,
+        usable: Callable[[FaqEntry], bool] | None = None,
+    ) -> Retrieved | None:
+        """The entry closest to the embedded message ``query``, or ``None`` when none qualifies.
 
         Args:
             query: The message's embedding, shape ``(dimension,)``.
-            intent: Search only this intent's entries when it has any.
+            intent: Search only this intent's entries (``None``: every entry). An intent
+                without entries gives ``None``, never another intent's entry.
+            usable: Keep only entries for which this is true (e.g. whose policies are known).
         """
         if self._vectors is None:
             raise TaskError("Knowledge base is not indexed: call index(embedder) first")
-        candidates = [i for i, e in enumerate(self.entries) if e.intent == intent]
+        candidates = [
+            i
+            for i, e in enumerate(self.entries)
+            if (intent is None or e.intent == intent) and (usable is None or usable(e))
+        ]
         if not candidates:
-            candidates = list(range(len(self.entries)))
+            return None
         vector = _normalize(np.asarray(query, dtype=np.float32).reshape(1, -1))[0]
         if vector.shape[0] != self._vectors.shape[1]:
             raise TaskError(

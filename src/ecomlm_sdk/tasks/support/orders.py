@@ -126,7 +126,9 @@ class OrderAnswer(BaseModel):
 class OrderDesk:
     """Looks orders up in a store and answers questions about them, owners only."""
 
-    def __init__(self, store: EcomStore) -> None:
+    def __init__(self, store: EcomStore, *, return_days: int | None = None) -> None:
+        #: The shop's return window in days; ``None``: the desk states no return policy.
+        self.return_days = return_days
         quantities = (
             store.order_lines.filter(pl.col("quantity") > 0)
             .group_by("order_id")
@@ -245,9 +247,14 @@ class OrderDesk:
             if cancelled:
                 return OrderAnswer(text=state, order_id=order_id, outcome="answered")
             if dispatched:
+                returns = (
+                    f", but you can return it for a refund within {self.return_days} days of "
+                    "delivery."
+                    if self.return_days is not None
+                    else "; ask me about returns if you no longer want it."
+                )
                 return OrderAnswer(
-                    text=f"{state} It can no longer be cancelled, but you can return it for a "
-                    "refund within 30 days of delivery.",
+                    text=f"{state} It can no longer be cancelled{returns}",
                     order_id=order_id,
                     outcome="answered",
                 )

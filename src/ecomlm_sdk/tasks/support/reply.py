@@ -8,15 +8,25 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ecomlm_sdk.tasks.base import TaskOptions
 
-__all__ = ["HANDOFF_TEXT", "UNCLASSIFIED", "HandoffReason", "SupportOptions", "SupportReply"]
+__all__ = [
+    "HANDOFF_TEXT",
+    "POLICY_PAGE_TEXT",
+    "UNCLASSIFIED",
+    "HandoffReason",
+    "SupportOptions",
+    "SupportReply",
+]
 
 HANDOFF_TEXT = "I'm passing your message to a colleague, who will get back to you shortly."
+#: The reply when the answer needs a policy the shop did not give, but ``policy_page`` is set.
+POLICY_PAGE_TEXT = "You'll find the details in our policies: {page}."
 
 HandoffReason = Literal[
     "requested",  # the intent is one of ``handoff_intents`` (e.g. asked for a person)
     "low_confidence",  # top intent probability under ``min_confidence``
     "ambiguous",  # top two intents closer than ``min_margin``
-    "no_answer",  # no knowledge-base entry is similar enough
+    "no_answer",  # the intent has no knowledge-base entry, or none similar enough
+    "no_policy",  # the answer needs a shop policy that was not given, and no ``policy_page``
     "needs_person",  # the order can be changed, but a person must do it
     "no_store",  # an order question, but the task has no store to look in
     "too_long",  # longer than ``max_message_chars``: not classified at all
@@ -89,9 +99,43 @@ class SupportOptions(TaskOptions):
     knowledge_base: str | None = Field(
         default=None, description="Path of a FAQ JSON file; None: the bundled one."
     )
-    shop_name: str = Field(default="our shop", description="Fills {shop} in FAQ answers.")
+    shop_name: str = Field(
+        default="our shop", description="Fills {shop} in FAQ answers ('at {shop}')."
+    )
     contact: str = Field(
         default="our customer service team", description="Fills {contact} in FAQ answers."
+    )
+    return_days: int | None = Field(
+        default=None,
+        ge=0,
+        description="Days after delivery within which items can be returned; None: not stated "
+        "(answers that need it point to policy_page or hand off).",
+    )
+    refund_days: int | None = Field(
+        default=None, ge=0, description="Working days to refund once a return arrives."
+    )
+    delivery_days: str | None = Field(
+        default=None, description="Standard delivery time, e.g. '3-5 working days'."
+    )
+    delivery_options: str | None = Field(
+        default=None,
+        description="Delivery options offered, e.g. 'standard (3-5 working days) and express "
+        "(next working day) delivery'.",
+    )
+    payment_methods: str | None = Field(
+        default=None, description="Accepted payment methods, e.g. 'Visa, Mastercard and PayPal'."
+    )
+    cancellation_fee: str | None = Field(
+        default=None, description="What cancelling before dispatch costs, e.g. 'nothing'."
+    )
+    opening_hours: str | None = Field(
+        default=None,
+        description="When customer service answers, e.g. 'Monday to Friday, 9am to 5pm'.",
+    )
+    policy_page: str | None = Field(
+        default=None,
+        description="Where customers read the shop's policies (a URL or 'the Help page'); "
+        "named when an answer needs a policy that is not set. None: hand off instead.",
     )
     cost_per_ticket: float = Field(
         default=6.0,

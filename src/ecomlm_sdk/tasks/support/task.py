@@ -35,8 +35,10 @@ from ecomlm_sdk.tasks.support.evaluation import evaluate_replies
 from ecomlm_sdk.tasks.support.grounding import reword
 from ecomlm_sdk.tasks.support.knowledge import KnowledgeBase
 from ecomlm_sdk.tasks.support.orders import ORDER_INTENTS, OrderDesk, extract_order_refs
+from ecomlm_sdk.tasks.support.policies import fill, missing_policies, policy_values
 from ecomlm_sdk.tasks.support.reply import (
     HANDOFF_TEXT,
+    POLICY_PAGE_TEXT,
     UNCLASSIFIED,
     HandoffReason,
     SupportOptions,
@@ -110,7 +112,9 @@ class SupportTask(Task):
         ids = list(customer_ids) if customer_ids is not None else [None] * len(messages)
         if len(ids) != len(messages):
             raise TaskError(f"answer_many got {len(messages)} messages but {len(ids)} customer ids")
-        desk = OrderDesk(store) if store is not None else self._desk
+        desk = (
+            OrderDesk(store, return_days=self._return_days()) if store is not None else self._desk
+        )
         known = (
             CustomerRedactors(store.customers, only=[c for c in ids if c is not None])
             if store is not None
@@ -316,7 +320,7 @@ class SupportTask(Task):
         path = self.options.knowledge_base or knowledge_base_path()
         self.knowledge_base = KnowledgeBase.from_json(path)
         self.knowledge_base.index(self.embedder)
-        self._desk = OrderDesk(store)
+        self._desk = OrderDesk(store, return_days=self._return_days())
         self._redactors = CustomerRedactors(store.customers)
         self.fit_summary = {
             "train_examples": float(frame.height),
@@ -329,6 +333,15 @@ class SupportTask(Task):
     def _model(self, name: str, options: dict[str, Any], base: type[Any]) -> Any:
         # Resolved through the registry by name, so a plugin can swap the model.
         return resolve("model", name, base, **options)
+
+    def _policies(self) -> dict[str, str]:
+        """The shop's policies: the FAQ file's ``policies``, overridden by the options."""
+        from_file = self.knowledge_base.policies if self.knowledge_base is not None else None
+        return policy_values(self.options.model_dump(), from_file)
+
+    def _return_days(self) -> int | None:
+        days = self._policies().get("return_days")
+        return int(days) if days is not None and days.isdigit() else None
 
     def _fitted_parts(self) -> tuple[TextClassifier, Embedder, KnowledgeBase]:
         if self.classifier is None or self.embedder is None or self.knowledge_base is None:
@@ -386,7 +399,34 @@ class SupportTask(Task):
                     order_id=found.order_id,
                     action=found.action,
                 )
+        policies = self._policies()
         hit = kb.retrieve(query, intent=intent)
+        if hit is None:  # no entry for this intent: never another intent's answer
+            return SupportReply(
+                **base, text=HANDOFF_TEXT, handoff=True, reason="no_answer", source="handoff"
+            )
+        known = kb.retrieve(
+            query, intent=intent, usable=lambda e: not missing_policies(e.answer, policies)
+        )
+        if known is None:  # every entry states a policy the shop did not give
+            if opts.policy_page is None:
+                return SupportReply(
+                    **base,
+                    text=HANDOFF_TEXT,
+                    handoff=True,
+                    reason="no_policy",
+                    source="handoff",
+                    faq_id=hit.entry.id,
+                    similarity=hit.similarity,
+                )
+            return SupportReply(
+                **base,
+                text=POLICY_PAGE_TEXT.format(page=opts.policy_page),
+                handoff=False,
+                source="faq",
+                similarity=hit.similarity,
+            )
+        hit = known
         if hit.similarity < opts.min_similarity:
             return SupportReply(
                 **base,
@@ -397,7 +437,7 @@ class SupportTask(Task):
                 faq_id=hit.entry.id,
                 similarity=hit.similarity,
             )
-        text = hit.entry.answer.replace("{shop}", opts.shop_name).replace("{contact}", opts.contact)
+        text = fill(hit.entry.answer, {"shop": opts.shop_name, "contact": opts.contact, **policies})
         reworded = False
         if opts.generator is not None:
             if self.generator is None:
