@@ -98,9 +98,11 @@ def test_a_task_resolves_its_model_through_resolve(
 ) -> None:
     from ecomlm_sdk.tasks.embeddings import embed_texts
 
-    with inline_plugin(_Models(), name="layer-models"):
-        with pytest.raises(ComponentTypeError, match="not an Embedder"):
-            embed_texts("chatty-generator", ["a mug"])
+    with (
+        inline_plugin(_Models(), name="layer-models"),
+        pytest.raises(ComponentTypeError, match="not an Embedder"),
+    ):
+        embed_texts("chatty-generator", ["a mug"])
 
 
 def test_core_plugin_loads_through_its_entry_point(fresh_plugins: None) -> None:
@@ -157,7 +159,9 @@ def test_writing_is_a_declared_capability(
     with inline_plugin(_Sources(), name="layer-sources"):
         writers = [r.name for r in get_registry().find("data_source", capability="write")]
         assert writers == ["shopify_csv"]
-        with pytest.raises(DataSourceError, match="'read-only' cannot write a store.*'shopify_csv'"):
+        with pytest.raises(
+            DataSourceError, match=r"'read-only' cannot write a store.*'shopify_csv'"
+        ):
             store.write("read-only", tmp_path)
         with pytest.raises(DataSourceError, match="does not set can_write"):
             _ReadOnly.write(store, tmp_path)
