@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
 from click.testing import CliRunner
 
 import ecomlm_sdk
+from ecomlm_sdk import testing
 from ecomlm_sdk.cli import main
 
 
@@ -82,3 +84,152 @@ def test_predict_and_recommend_json(exports: Path) -> None:
     assert [p["rank"] for p in picks] == [1, 2, 3] and all(
         p["customer_id"] == customer for p in picks
     )
+
+
+# ------------------------------------------------------------------ saved models (issue 13, item 3)
+def _invoke(*args: str) -> Any:
+    result = CliRunner().invoke(main, list(args))
+    assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.fixture(scope="module")
+def saved(exports: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """purchase-prediction and recommendation fitted on ``exports`` by ``ecomlm fit``."""
+    folder = tmp_path_factory.mktemp("models")
+    _invoke("fit", "purchase-prediction", "--path", str(exports), "--out", str(folder / "pp"))
+    _invoke(
+        "fit", "recommendation", "--path", str(exports), "--out", str(folder / "rec"),
+        "--option", "embedder=null", "--option", "k=3",
+    )  # fmt: skip
+    return {"pp": folder / "pp", "rec": folder / "rec"}
+
+
+def test_load_task_loads_any_saved_task(saved: dict[str, Path]) -> None:
+    from ecomlm_sdk.tasks.prediction import PurchasePrediction
+    from ecomlm_sdk.tasks.recommendation import Recommendation
+
+    pp = ecomlm_sdk.load_task(saved["pp"])
+    assert isinstance(pp, PurchasePrediction) and pp.fitted
+    rec = ecomlm_sdk.Task.load(saved["rec"])  # the base class dispatches by the saved name
+    assert isinstance(rec, Recommendation) and rec.options.k == 3
+    assert rec.store_fingerprint is not None and rec.store_fingerprint["customers"] == 120
+    meta = json.loads((saved["rec"] / "ecomlm_task.json").read_text())
+    assert meta["store"]["digest"] == rec.store_fingerprint["digest"]
+
+
+def test_predict_with_saved_model_writes_every_format(
+    exports: Path, saved: dict[str, Path], tmp_path: Path
+) -> None:
+    for name in ("scores.csv", "scores.parquet", "scores.jsonl"):
+        result = _invoke(
+            "predict", "--model", str(saved["pp"]), "--path", str(exports), "--output",
+            str(tmp_path / name), "--top", "2",
+        )  # fmt: skip
+        assert "warning" not in result.stderr  # the store it was fitted on
+    csv = pl.read_csv(tmp_path / "scores.csv", schema_overrides={"customer_id": pl.String})
+    parquet = pl.read_parquet(tmp_path / "scores.parquet")
+    jsonl = pl.read_ndjson(tmp_path / "scores.jsonl")
+    assert csv.height == parquet.height == jsonl.height > 0
+    assert csv["customer_id"].to_list() == parquet["customer_id"].to_list()
+    assert parquet["p_buy"].to_list() == pytest.approx(jsonl["p_buy"].to_list(), rel=1e-9)
+    bad = CliRunner().invoke(
+        main, ["predict", "--model", str(saved["rec"]), "--path", str(exports), "--top", "1"]
+    )
+    assert bad.exit_code == 1 and "'recommendation' task" in bad.output
+    wrong = CliRunner().invoke(
+        main, ["predict", "--model", str(saved["pp"]), "--path", str(exports), "--horizon", "7"]
+    )
+    assert wrong.exit_code == 2
+
+
+def test_saved_model_on_another_store_warns(saved: dict[str, Path], tmp_path: Path) -> None:
+    other = ecomlm_sdk.sample_store()
+    ids = other.customers.get_column("customer_id").sort().tail(60).implode()
+    orders = other.orders.filter(pl.col("customer_id").is_in(ids))
+    lines = other.order_lines.join(orders.select("order_id"), on="order_id", how="semi")
+    other.replace(
+        customers=other.customers.filter(pl.col("customer_id").is_in(ids)),
+        products=other.products.filter(pl.col("variant_id").is_in(lines["variant_id"].implode())),
+        orders=orders,
+        order_lines=lines,
+    ).to_shopify_csv(tmp_path / "other")
+    result = _invoke(
+        "predict", "--model", str(saved["pp"]), "--path", str(tmp_path / "other"), "--top", "1"
+    )
+    assert "warning: purchase-prediction: this task was fitted on another store" in result.stderr
+    assert "120 customers" in result.stderr and "60 customers" in result.stderr
+
+
+def test_recommend_with_saved_model_names_unknown_ids(
+    exports: Path, saved: dict[str, Path], tmp_path: Path
+) -> None:
+    model = ["--model", str(saved["rec"]), "--path", str(exports)]
+    every = _invoke("recommend", *model, "--output", str(tmp_path / "recs.csv"))
+    recs = pl.read_csv(tmp_path / "recs.csv", schema_overrides={"customer_id": pl.String})
+    assert recs.columns[-1] == "cold_start" and recs["customer_id"].n_unique() == 120
+    assert "unknown" not in every.stderr
+    known = recs["customer_id"][0]
+    result = _invoke("recommend", known, "99999999", *model, "--json")
+    assert "unknown customer id(s) 99999999" in result.stderr and known not in result.stderr
+    rows = json.loads(result.stdout)
+    assert {r["customer_id"]: r["cold_start"] for r in rows} == {known: False, "99999999": True}
+    strict = CliRunner().invoke(main, ["recommend", "99999999", *model, "--strict"])
+    assert strict.exit_code == 1 and "99999999" in strict.output
+    usage = CliRunner().invoke(main, ["recommend", *model])
+    assert usage.exit_code == 2
+
+
+def test_fit_rejects_bad_options(exports: Path, tmp_path: Path) -> None:
+    unknown = CliRunner().invoke(
+        main, ["fit", "no-such-task", "--path", str(exports), "--out", str(tmp_path / "x")]
+    )
+    assert unknown.exit_code == 1 and "no-such-task" in unknown.output
+    bad = CliRunner().invoke(
+        main,
+        ["fit", "recommendation", "--path", str(exports), "--out", str(tmp_path / "y"),
+         "--option", "colour"],
+    )  # fmt: skip
+    assert bad.exit_code == 2 and "KEY=VALUE" in bad.output
+
+
+def test_write_table_joins_lists_for_csv(tmp_path: Path) -> None:
+    frame = pl.DataFrame({"customer_id": ["a"], "products": [["Mug", "Tea"]]})
+    ecomlm_sdk.write_table(frame, tmp_path / "copy.csv")
+    assert pl.read_csv(tmp_path / "copy.csv")["products"].to_list() == ["Mug|Tea"]
+    ecomlm_sdk.write_table(frame, tmp_path / "copy.parquet")
+    assert pl.read_parquet(tmp_path / "copy.parquet")["products"].to_list() == [["Mug", "Tea"]]
+    with pytest.raises(ecomlm_sdk.TaskError, match=r"\.csv, \.parquet, \.jsonl"):
+        ecomlm_sdk.write_table(frame, tmp_path / "copy.xlsx")
+
+
+class _FakeModels:
+    @ecomlm_sdk.hookimpl
+    def register_models(self, register: Any) -> None:
+        for model in (testing.FakeClassifier, testing.FakeEmbedder, testing.FakeGenerator):
+            register(model)
+
+
+def test_copy_and_support_with_saved_models(exports: Path, tmp_path: Path) -> None:
+    with testing.registered_plugin(_FakeModels(), name="cli-fakes"):
+        _invoke(
+            "fit", "generate-copy", "--path", str(exports), "--out", str(tmp_path / "copy"),
+            "--option", "generator=fake-generator", "--option", "train_generator=false",
+            "--option", "recommender=null",
+        )  # fmt: skip
+        _invoke("copy", "--model", str(tmp_path / "copy"), "--path", str(exports),
+                "--output", str(tmp_path / "copy.csv"))  # fmt: skip
+        written = pl.read_csv(tmp_path / "copy.csv")
+        assert written.height > 0 and {"subject", "blurb", "products"} <= set(written.columns)
+        assert written["products"].str.contains("|", literal=True).any()
+        _invoke(
+            "fit", "support", "--path", str(exports), "--out", str(tmp_path / "support"),
+            "--option", "classifier=fake-classifier", "--option", "embedder=fake-embedder",
+            "--option", "examples_per_intent=20",
+        )  # fmt: skip
+        result = _invoke(
+            "support", "ask", "How can I get a refund?", "--model", str(tmp_path / "support"),
+            "--path", str(exports), "--output", str(tmp_path / "reply.jsonl"), "--json",
+        )  # fmt: skip
+        reply = json.loads(result.stdout)
+        assert pl.read_ndjson(tmp_path / "reply.jsonl")["intent"].to_list() == [reply["intent"]]

@@ -12,7 +12,16 @@ The public API is re-exported here::
 from __future__ import annotations
 
 from ecomlm_sdk._version import API_VERSION, __version__
-from ecomlm_sdk.api import load_model, load_store, plugins, roi_metric, sample_store, task
+from ecomlm_sdk.api import (
+    load_model,
+    load_store,
+    load_task,
+    plugins,
+    roi_metric,
+    sample_store,
+    task,
+    write_table,
+)
 from ecomlm_sdk.data.report import FileLoadReport, LoadReport
 from ecomlm_sdk.data.schema import SCHEMA, TABLES
 from ecomlm_sdk.data.source import DataSource, DataSourceOptions
@@ -47,6 +56,7 @@ from ecomlm_sdk.roi.campaign import campaign_roi
 from ecomlm_sdk.roi.experiment import analyze_experiment
 from ecomlm_sdk.roi.planner import plan_campaign
 from ecomlm_sdk.tasks.base import EvaluationReport, Task, TaskOptions
+from ecomlm_sdk.tasks.fingerprint import StoreMismatchWarning
 
 __all__ = [
     "API_VERSION",
@@ -76,6 +86,7 @@ __all__ = [
     "RoiError",
     "RoiMetric",
     "SchemaError",
+    "StoreMismatchWarning",
     "Task",
     "TaskError",
     "TaskOptions",
@@ -88,10 +99,12 @@ __all__ = [
     "hookimpl",
     "load_model",
     "load_store",
+    "load_task",
     "plan_campaign",
     "plugins",
     "resolve_device",
     "roi_metric",
     "sample_store",
     "task",
+    "write_table",
 ]

@@ -1,18 +1,37 @@
-"""The top-level entry points: ``load_store``, ``load_model``, ``task``, ``plugins``."""
+"""The top-level entry points: ``load_store``, ``load_model``, ``task``, ``load_task``, ``plugins``,
+and ``write_table`` (a result frame to CSV, Parquet or JSON Lines by the file's extension).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import Any, Final
+
+import polars as pl
 
 from ecomlm_sdk.data.source import DataSource
 from ecomlm_sdk.data.store import EcomStore
 from ecomlm_sdk.datasets import sample_store
+from ecomlm_sdk.errors import TaskError
 from ecomlm_sdk.models.base import Model
 from ecomlm_sdk.plugins import PluginInfo, plugin_report, resolve
 from ecomlm_sdk.roi.base import RoiMetric
 from ecomlm_sdk.tasks.base import Task
 
-__all__ = ["load_model", "load_store", "plugins", "roi_metric", "sample_store", "task"]
+__all__ = [
+    "TABLE_FORMATS",
+    "load_model",
+    "load_store",
+    "load_task",
+    "plugins",
+    "roi_metric",
+    "sample_store",
+    "task",
+    "write_table",
+]
+
+#: File extensions :func:`write_table` writes.
+TABLE_FORMATS: Final = (".csv", ".parquet", ".jsonl")
 
 
 def load_store(source: str, **options: Any) -> EcomStore:
@@ -50,6 +69,60 @@ def task(name: str, **options: Any) -> Any:
         ```
     """
     return resolve("task", name, Task, **options)
+
+
+def load_task(path: str | Path, *, trust_remote_code: bool = False) -> Any:
+    """Load any task saved with ``task.save(folder)``, without knowing its class.
+
+    The task name is read from the folder's ``ecomlm_task.json`` and its class resolved through
+    the registry, then loaded with every check of :meth:`Task.load
+    <ecomlm_sdk.tasks.base.Task.load>`.
+
+    Example:
+        ```python
+        pp = ecomlm_sdk.load_task("models/prediction")
+        scores = pp.predict(ecomlm_sdk.load_store("shopify_csv", path="exports/"))
+        ```
+
+    Args:
+        path: The folder ``save`` wrote.
+        trust_remote_code: Allow code shipped inside the folder's model files to run.
+
+    Raises:
+        TaskError: The folder holds no saved task, or it cannot be loaded (the message says why).
+        UnknownComponentError: No task registered under the saved name (its plugin is missing).
+    """
+    return Task.load(path, trust_remote_code=trust_remote_code)
+
+
+def write_table(frame: pl.DataFrame, path: str | Path, *, list_separator: str = "|") -> Path:
+    """Write ``frame`` as CSV, Parquet or JSON Lines, chosen by the extension of ``path``.
+
+    CSV has no list type: list columns (a copy row's ``products``) are joined with
+    ``list_separator``. Parquet and JSON Lines keep them as lists. Parent folders are created.
+
+    Raises:
+        TaskError: The extension is not one of :data:`TABLE_FORMATS`.
+    """
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix not in TABLE_FORMATS:
+        raise TaskError(
+            f"Cannot write {target}: unknown extension {suffix or '(none)'!r}; use one of "
+            f"{', '.join(TABLE_FORMATS)}"
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".parquet":
+        frame.write_parquet(target)
+    elif suffix == ".jsonl":
+        frame.write_ndjson(target)
+    else:
+        lists = [name for name, dtype in frame.schema.items() if isinstance(dtype, pl.List)]
+        flat = frame.with_columns(
+            pl.col(name).cast(pl.List(pl.String)).list.join(list_separator) for name in lists
+        )
+        flat.write_csv(target)
+    return target
 
 
 def roi_metric(name: str) -> RoiMetric:

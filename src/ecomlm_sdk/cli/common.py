@@ -5,13 +5,14 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
-from collections.abc import Callable, Iterator
+import warnings
+from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
 from typing import IO, Any, TypeVar
 
 import click
 
-__all__ = ["emit_json", "json_option"]
+__all__ = ["echo_warnings", "emit_json", "json_option", "parse_options"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -48,3 +49,49 @@ def json_option(help: str) -> Callable[[F], F]:
         help: The flag's help text.
     """
     return click.option("--json", "as_json", is_flag=True, help=help, callback=_json_mode)
+
+
+def parse_options(pairs: Iterable[str]) -> dict[str, Any]:
+    """``("k=5", "embedder=null", "weights={\"repeat\": 1}")`` -> task options.
+
+    Each value is read as JSON when it parses (numbers, ``true``/``false``, ``null``, lists,
+    objects), else kept as a string.
+
+    Raises:
+        click.BadParameter: A pair has no ``=`` or an empty key.
+    """
+    options: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(
+                f"{pair!r} is not KEY=VALUE (e.g. --option k=5)", param_hint="--option"
+            )
+        try:
+            value: Any = json.loads(text)
+        except json.JSONDecodeError:
+            value = text
+        options[key.strip().replace("-", "_")] = value
+    return options
+
+
+@contextlib.contextmanager
+def echo_warnings() -> Iterator[None]:
+    """Print each ecomlm-sdk warning raised in the block as one ``warning: ...`` line on stderr."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield
+        finally:
+            seen: set[str] = set()
+            for warning in caught:
+                text = str(warning.message)
+                ours = warning.category.__module__.startswith("ecomlm_sdk")
+                if not ours and "ecomlm_sdk" not in warning.filename:  # a library's: as usual
+                    warnings.showwarning(
+                        warning.message, warning.category, warning.filename, warning.lineno
+                    )
+                    continue
+                if text not in seen:
+                    seen.add(text)
+                    click.echo(f"warning: {text}", err=True)

@@ -1,17 +1,25 @@
-"""CLI commands that run the SDK on a store: quickstart, ingest, predict, recommend, support, report."""
+"""CLI commands that run the SDK on a store: quickstart, ingest, predict, recommend, support, report.
+
+``predict``, ``recommend`` and ``support ask`` fit their task on the store unless ``--model DIR``
+names one saved by ``ecomlm fit`` (see :mod:`ecomlm_sdk.cli.models`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
+import polars as pl
 
 import ecomlm_sdk
 from ecomlm_sdk.app.quickstart import QuickstartOptions, run_quickstart
 from ecomlm_sdk.app.steps import load
-from ecomlm_sdk.cli.common import emit_json, json_option
+from ecomlm_sdk.cli.common import echo_warnings, emit_json, json_option
+from ecomlm_sdk.cli.models import MODEL, OUTPUT, fitted_or_saved, write_output
 from ecomlm_sdk.data.store import EcomStore
+from ecomlm_sdk.errors import TaskError
 
 __all__ = ["ingest", "predict", "quickstart", "recommend", "report", "support"]
 
@@ -108,51 +116,118 @@ def ingest(path: str, strict: bool, rejects: Path | None, as_json: bool) -> None
 
 @click.command("predict")
 @_PATH
-@click.option("--horizon", "horizon_days", type=int, default=90, show_default=True)
-@click.option("--top", type=int, default=20, show_default=True, help="Rows to print.")
+@MODEL
 @click.option(
-    "--output", type=click.Path(path_type=Path), help="Write every customer's score to CSV."
+    "--horizon",
+    "horizon_days",
+    type=int,
+    default=None,
+    help="Days to predict purchases in when fitting [default: 90; a --model keeps its own].",
 )
+@click.option("--top", type=int, default=20, show_default=True, help="Rows to print.")
+@OUTPUT
 @json_option("Print the top rows as JSON.")
 def predict(
-    path: str | None, horizon_days: int, top: int, output: Path | None, as_json: bool
+    path: str | None,
+    model_dir: str | None,
+    horizon_days: int | None,
+    top: int,
+    output: Path | None,
+    as_json: bool,
 ) -> None:
     """Score every customer's probability of buying within the horizon, and expected revenue."""
     store = _store(path)
-    scores = (
-        ecomlm_sdk.task("purchase-prediction", horizon_days=horizon_days).fit(store).predict(store)
-    )
-    scores = scores.sort("expected_revenue", descending=True)
-    if output is not None:
-        scores.write_csv(output)
+    with echo_warnings():
+        if model_dir is None:
+            task = fitted_or_saved(
+                "purchase-prediction", None, store, horizon_days=horizon_days or 90
+            )
+        else:
+            task = fitted_or_saved("purchase-prediction", model_dir, store)
+            saved = task.options.horizon_days
+            if horizon_days is not None and horizon_days != saved:
+                raise click.UsageError(
+                    f"--horizon {horizon_days} differs from the saved model's {saved} days; "
+                    "drop --horizon, or fit a model with --option horizon_days="
+                    f"{horizon_days}"
+                )
+        scores = task.predict(store).sort("expected_revenue", descending=True)
+    write_output(scores, output)
     if as_json:
         emit_json(scores.head(top).to_dicts())
     else:
         click.echo(str(scores.head(top)))
 
 
+def _unknown_ids(store: EcomStore, task: Any, ids: list[str]) -> list[str]:
+    """Ids neither in the store's customers nor among the customers the model learned."""
+    in_store = set(store.customers.get_column("customer_id").to_list())
+    cold = task.cold_start(ids)
+    return [c for c, is_cold in zip(ids, cold, strict=True) if is_cold and c not in in_store]
+
+
 @click.command("recommend")
-@click.argument("customer_ids", nargs=-1, required=True)
+@click.argument("customer_ids", nargs=-1)
 @_PATH
+@MODEL
 @click.option("-k", "k", type=int, default=10, show_default=True)
 @click.option("--exclude-owned", is_flag=True, help="Only products new to each customer.")
+@click.option(
+    "--strict", is_flag=True, help="Fail (exit 1) on a customer id the store does not hold."
+)
+@OUTPUT
 @json_option("Print JSON.")
 def recommend(
-    customer_ids: tuple[str, ...], path: str | None, k: int, exclude_owned: bool, as_json: bool
+    customer_ids: tuple[str, ...],
+    path: str | None,
+    model_dir: str | None,
+    k: int,
+    exclude_owned: bool,
+    strict: bool,
+    output: Path | None,
+    as_json: bool,
 ) -> None:
-    """Recommend K products for each CUSTOMER_ID."""
+    """Recommend K products for each CUSTOMER_ID (none: every customer, with --output).
+
+    Unknown ids are named in a warning (an error with --strict); customers without purchases
+    get the trending products, marked cold_start in the output.
+    """
+    if not customer_ids and output is None:
+        raise click.UsageError(
+            "give one or more CUSTOMER_IDs, or --output FILE to recommend for every customer"
+        )
     store = _store(path)
-    picks = (
-        ecomlm_sdk.task("recommendation", k=k)
-        .fit(store)
-        .recommend(list(customer_ids), exclude_owned=exclude_owned)
+    with echo_warnings():
+        task = fitted_or_saved("recommendation", model_dir, store, k=k)
+        ids = list(customer_ids) or sorted(
+            set(store.customers.get_column("customer_id").to_list())
+            | set(store.purchases().get_column("customer_id").to_list())
+        )
+        unknown = _unknown_ids(store, task, ids)
+        if unknown:
+            shown = ", ".join(unknown[:10]) + (
+                f" and {len(unknown) - 10:,} more" if len(unknown) > 10 else ""
+            )
+            message = (
+                f"unknown customer id(s) {shown}: not in the store nor in the model's purchases"
+            )
+            if strict:
+                raise TaskError(message + "; check the ids or drop --strict")
+            click.echo(f"warning: {message}; they get the trending products (cold_start)", err=True)
+        picks = task.recommend(ids, k=k, exclude_owned=exclude_owned)
+        cold = dict(zip(ids, task.cold_start(ids), strict=True))
+    picks = picks.with_columns(
+        pl.col("customer_id").replace_strict(cold, return_dtype=pl.Boolean).alias("cold_start")
     )
+    write_output(picks, output)
     if as_json:
         emit_json(picks.to_dicts())
-    else:
+    elif customer_ids:
         for row in picks.iter_rows(named=True):
+            marker = "  [cold start: trending]" if row["cold_start"] else ""
             click.echo(
-                f"{row['customer_id']:>8} {row['rank']:>3}  {row['product_id']:<10} {row['title']}  ({row['score']:.3f})"
+                f"{row['customer_id']:>8} {row['rank']:>3}  {row['product_id']:<10} "
+                f"{row['title']}  ({row['score']:.3f}){marker}"
             )
 
 
@@ -162,38 +237,47 @@ def support() -> None:
 
 
 @support.command("ask")
-@click.argument("message")
+@click.argument("message", required=False)
 @click.option("--customer", "customer_id", default=None, help="The signed-in customer's id.")
 @_PATH
-@click.option(
-    "--model",
-    "model_dir",
-    type=click.Path(exists=True, file_okay=False),
-    help="A support task saved with --save.",
-)
+@MODEL
 @click.option(
     "--save",
     "save_dir",
     type=click.Path(file_okay=False, path_type=Path),
     help="Save the fitted task here.",
 )
+@OUTPUT
 @json_option("Print the reply as JSON.")
 def ask(
-    message: str,
+    message: str | None,
     customer_id: str | None,
     path: str | None,
     model_dir: str | None,
     save_dir: Path | None,
+    output: Path | None,
     as_json: bool,
 ) -> None:
-    """Answer MESSAGE as the support bot would (fits the intent model unless --model is given)."""
-    from ecomlm_sdk.tasks.support import SupportTask  # lazy: imports torch and transformers
+    """Answer MESSAGE as the support bot would (fits the intent model unless --model is given).
 
+    Without MESSAGE, answers every ticket of the store (write them with --output).
+    """
+    if message is None and output is None and not as_json:
+        raise click.UsageError("give a MESSAGE, or --output FILE to answer the store's tickets")
     store = _store(path)
-    task = SupportTask.load(model_dir) if model_dir else ecomlm_sdk.task("support").fit(store)
-    if save_dir is not None:
-        task.save(save_dir)
-    reply = task.answer(message, customer_id=customer_id, store=store)
+    with echo_warnings():
+        task = fitted_or_saved("support", model_dir, store)
+        if save_dir is not None:
+            task.save(save_dir)
+        if message is None:
+            replies: pl.DataFrame = task.predict(store)
+            write_output(replies, output)
+            if as_json:
+                emit_json(replies.to_dicts())
+            return
+        reply = task.answer(message, customer_id=customer_id, store=store)
+    if output is not None:
+        write_output(pl.DataFrame([reply.model_dump(mode="json")]), output)
     if as_json:
         emit_json(reply.model_dump(mode="json"))
         return

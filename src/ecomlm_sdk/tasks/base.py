@@ -6,6 +6,7 @@ wrap them (the built-in wrapper records timings and logs them).
 
 from __future__ import annotations
 
+import warnings
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, ClassVar, Self
@@ -26,8 +27,9 @@ from ecomlm_sdk._persist import (
 from ecomlm_sdk._version import __version__
 from ecomlm_sdk.data.store import Cutoff, EcomStore
 from ecomlm_sdk.errors import ModelError, NotFittedError, TaskError
-from ecomlm_sdk.plugins import call_hook
+from ecomlm_sdk.plugins import call_hook, resolve_class
 from ecomlm_sdk.registry import register_kind
+from ecomlm_sdk.tasks.fingerprint import StoreMismatchWarning, store_fingerprint, store_mismatch
 
 __all__ = ["EvaluationReport", "Task", "TaskOptions"]
 
@@ -85,6 +87,8 @@ class Task(ABC):
         self.trust_remote_code = False
         #: Seconds taken by the last run of each stage (filled by the built-in timing wrapper).
         self.timings: dict[str, float] = {}
+        #: The store :meth:`fit` learned from (``tasks.fingerprint``); saved with the task.
+        self.store_fingerprint: dict[str, Any] | None = None
 
     # ------------------------------------------------------------------ public API
     def fit(self, store: EcomStore) -> Self:
@@ -94,6 +98,7 @@ class Task(ABC):
         def run() -> Task:
             self._fit(store)
             self.fitted = True
+            self.store_fingerprint = store_fingerprint(store)
             return self
 
         self._run_stage("fit", store, run)
@@ -106,6 +111,7 @@ class Task(ABC):
             raise NotFittedError(
                 f"Task {self.name!r} is not fitted: call fit(store) or load() first"
             )
+        self.check_store_matches(store)
         result: pl.DataFrame = self._run_stage("predict", store, lambda: self._predict(store))
         return result
 
@@ -118,6 +124,20 @@ class Task(ABC):
             "evaluate", store, lambda: self._evaluate(store, cutoff, **kwargs)
         )
         return result
+
+    def check_store_matches(self, store: EcomStore) -> str | None:
+        """Warn (:class:`StoreMismatchWarning`) when ``store`` is not the store fitted on.
+
+        :meth:`predict` calls it; call it before scoring a store through a task's own methods
+        (``recommend``, ``generate``, ``answer``). A newer export of the same shop matches.
+
+        Returns:
+            The warning's message, or ``None`` when the store matches (or nothing was recorded).
+        """
+        message = store_mismatch(self.store_fingerprint, store_fingerprint(store))
+        if message is not None:
+            warnings.warn(f"{self.name}: {message}", StoreMismatchWarning, stacklevel=2)
+        return message
 
     def save(self, path: str | Path) -> Path:
         """Save the fitted task to folder ``path`` (metadata JSON plus the task's own files).
@@ -138,6 +158,7 @@ class Task(ABC):
                 "task": self.name,
                 "options": scrub_sources(self.options.model_dump(mode="json")),
                 "ecomlm_sdk_version": __version__,
+                "store": self.store_fingerprint,
                 "manifest": file_manifest(temp, exclude=METADATA_FILE, error=TaskError),
             }
             write_json(temp / METADATA_FILE, meta)
@@ -146,6 +167,9 @@ class Task(ABC):
     @classmethod
     def load(cls, path: str | Path, *, trust_remote_code: bool = False) -> Self:
         """Load a task saved with :meth:`save`.
+
+        ``Task.load(folder)`` on this base class loads any saved task: the class comes from the
+        task name in ``ecomlm_task.json``, through the registry (as ``ecomlm_sdk.load_task``).
 
         The folder is checked before anything in it is used: the SDK version that wrote it, the
         sha256 of every file, and the saved options (which may neither enable remote code nor
@@ -168,6 +192,13 @@ class Task(ABC):
         meta = read_json(meta_path, error=TaskError, what="saved task")
         if not isinstance(meta, dict):
             raise TaskError(f"{meta_path} must hold a JSON object; save the task again")
+        if getattr(cls, "name", None) is None:
+            name = meta.get("task")
+            if not isinstance(name, str):
+                raise TaskError(f"{meta_path} names no task (key 'task'); save the task again")
+            return resolve_class("task", name, cls).load(  # type: ignore[return-value]
+                folder, trust_remote_code=trust_remote_code
+            )
         if meta.get("task") != cls.name:
             raise TaskError(f"{folder} holds task {meta.get('task')!r}, not {cls.name!r}")
         check_version(meta.get("ecomlm_sdk_version"), metadata=meta_path, error=TaskError)
@@ -191,6 +222,8 @@ class Task(ABC):
                 "save it again"
             ) from exc
         task.fitted = True
+        recorded = meta.get("store")
+        task.store_fingerprint = recorded if isinstance(recorded, dict) else None
         return task
 
     # ------------------------------------------------------------------ internals

@@ -161,6 +161,12 @@ class Recommendation(Task):
         ids = [customer_ids] if isinstance(customer_ids, str) else [str(c) for c in customer_ids]
         return self._rank(state, ids, self._weights(exclude_owned), exclude_owned, k)
 
+    def cold_start(self, customer_ids: Iterable[str]) -> list[bool]:
+        """For each customer, whether the model has no purchases of theirs (trending products)."""
+        state = self._require_state()
+        ids = [customer_ids] if isinstance(customer_ids, str) else [str(c) for c in customer_ids]
+        return [bool(row < 0) for row in state.rows(ids)]
+
     # ------------------------------------------------------------------ Task hooks
     def _fit(self, store: EcomStore) -> None:
         purchases = clean_purchases(store, self.options.non_products)

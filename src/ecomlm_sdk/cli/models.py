@@ -1,0 +1,155 @@
+"""Saved models on the command line: ``ecomlm fit`` and ``ecomlm copy``, and the helpers the
+scoring commands (``predict``, ``recommend``, ``copy``, ``support ask``) share.
+
+``ecomlm fit TASK --path EXPORTS --out DIR [--option k=v ...]`` fits any registered task and
+saves it; the scoring commands take ``--model DIR`` to score without retraining and
+``--output FILE`` to write every row (``.csv``, ``.parquet`` or ``.jsonl``, by extension).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+import polars as pl
+
+import ecomlm_sdk
+from ecomlm_sdk.app.steps import load
+from ecomlm_sdk.cli.common import echo_warnings, emit_json, json_option, parse_options
+from ecomlm_sdk.data.store import EcomStore
+from ecomlm_sdk.errors import TaskError
+from ecomlm_sdk.tasks.fingerprint import describe, store_fingerprint
+
+__all__ = [
+    "MODEL",
+    "OUTPUT",
+    "PATH",
+    "copy_command",
+    "fit_command",
+    "fitted_or_saved",
+    "write_output",
+]
+
+PATH = click.option(
+    "--path",
+    type=click.Path(exists=True, file_okay=True, dir_okay=True),
+    default=None,
+    help="Shopify export file or folder (default: the bundled sample store).",
+)
+MODEL = click.option(
+    "--model",
+    "model_dir",
+    type=click.Path(exists=True, file_okay=False),
+    default=None,
+    help="A task saved by `ecomlm fit`: score with it instead of fitting one now.",
+)
+OUTPUT = click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write every row to FILE: .csv (lists joined with '|'), .parquet or .jsonl.",
+)
+
+
+def fitted_or_saved(name: str, model_dir: str | None, store: EcomStore, **options: Any) -> Any:
+    """The task saved in ``model_dir`` (checked to be a ``name`` task), else ``name`` fitted now.
+
+    A saved task applied to another store than the one it was fitted on prints a warning.
+    """
+    if model_dir is None:
+        return ecomlm_sdk.task(name, **options).fit(store)
+    task = ecomlm_sdk.load_task(model_dir)
+    if task.name != name:
+        raise TaskError(
+            f"{model_dir} holds a {task.name!r} task; this command needs a {name!r} task: "
+            f"ecomlm fit {name} --path EXPORTS --out DIR"
+        )
+    task.check_store_matches(store)
+    return task
+
+
+def write_output(frame: pl.DataFrame, output: Path | None) -> None:
+    """Write ``frame`` to ``output`` (format by extension) and say so on stderr."""
+    if output is None:
+        return
+    written = ecomlm_sdk.write_table(frame, output)
+    click.echo(f"wrote {frame.height:,} rows to {written}", err=True)
+
+
+@click.command("fit")
+@click.argument("task_name", metavar="TASK")
+@PATH
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder to save the fitted task in (replaced atomically if it holds an earlier save).",
+)
+@click.option(
+    "--option",
+    "pairs",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A task option (repeatable); VALUE is read as JSON when it parses: k=5, embedder=null.",
+)
+@json_option("Print what was saved as JSON.")
+def fit_command(
+    task_name: str, path: str | None, out: Path, pairs: tuple[str, ...], as_json: bool
+) -> None:
+    """Fit TASK (purchase-prediction, recommendation, generate-copy, support, ...) on a store and
+    save it to --out, for `--model DIR` of predict, recommend, copy, support ask and plan.
+    """
+    options = parse_options(pairs)
+    store = load(path)
+    with echo_warnings():
+        task = ecomlm_sdk.task(task_name, **options).fit(store)
+        task.save(out)
+    fingerprint = task.store_fingerprint or store_fingerprint(store)
+    if as_json:
+        emit_json(
+            {
+                "task": task.name,
+                "saved_to": str(out),
+                "options": task.options.model_dump(mode="json"),
+                "store": fingerprint,
+            }
+        )
+        return
+    click.echo(f"fitted {task.name} on {describe(fingerprint)}")
+    click.echo(f"saved to {out}")
+
+
+@click.command("copy")
+@click.argument("customer_ids", nargs=-1)
+@PATH
+@MODEL
+@OUTPUT
+@click.option("--top", type=int, default=20, show_default=True, help="Rows to print.")
+@json_option("Print the rows as JSON.")
+def copy_command(
+    customer_ids: tuple[str, ...],
+    path: str | None,
+    model_dir: str | None,
+    output: Path | None,
+    top: int,
+    as_json: bool,
+) -> None:
+    """Write an email subject and blurb for each CUSTOMER_ID (none: every consenting customer).
+
+    Without --model a small GPT-2 is trained on the store's product titles first.
+    """
+    store = load(path)
+    with echo_warnings():
+        task = fitted_or_saved("generate-copy", model_dir, store)
+        written: pl.DataFrame = (
+            task.generate(list(customer_ids), store) if customer_ids else task.predict(store)
+        )
+    write_output(written, output)
+    if as_json:
+        emit_json(written.head(top).to_dicts())
+        return
+    for row in written.head(top).iter_rows(named=True):
+        click.echo(f"{row['customer_id']:>8}  {row['subject']}")
+        click.echo(f"{'':>8}  {row['blurb']}")
