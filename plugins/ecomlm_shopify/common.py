@@ -164,10 +164,14 @@ def rejects_of(file: RawFile, table: str, bad: pl.DataFrame, *, strict: bool) ->
         first = bad.row(0, named=True)
         line = file.line_numbers([first[ROW]])[first[ROW]]
         value = shown_value(first[BAD_COLUMN], first[BAD_VALUE])
+        where = (
+            f", column {first[BAD_COLUMN]!r}: value {value!r}"
+            if first[BAD_COLUMN] is not None
+            else ""
+        )
         raise DataSourceError(
-            f"{file.path}, line {line}, column {first[BAD_COLUMN]!r}: value {value!r}: "
-            f"{first[BAD_REASON]}. Fix the row, or load without strict=True to move bad rows to "
-            "store.rejects."
+            f"{file.path}, line {line}{where}: {first[BAD_REASON]}. Fix the row, or load "
+            "without strict=True to move bad rows to store.rejects."
         )
     lines = file.line_numbers(bad.get_column(ROW).to_list())
     return pl.DataFrame(

@@ -27,8 +27,10 @@ from ecomlm_shopify.common import (
 from ecomlm_shopify.fastparse import MONEY, QUANTITY, TIMESTAMP, finish
 from ecomlm_shopify.headers import KNOWN_COLUMNS
 from ecomlm_shopify.limits import ReadLimits
+from ecomlm_shopify.notation import detect_notation
 from ecomlm_shopify.reading import ROW, RawFile
-from ecomlm_shopify.values import Check, number_reason
+from ecomlm_shopify.shape import CELLS, ragged_reason, ragged_rows
+from ecomlm_shopify.values import Check, clean, number_reason, parse_money
 
 __all__ = ["REQUIRED", "load_orders"]
 
@@ -70,6 +72,7 @@ def load_orders(
     *,
     strict: bool,
     limits: ReadLimits | None = None,
+    decimal_comma: bool | None = None,
 ) -> FileResult:
     """Read one orders export.
 
@@ -84,6 +87,9 @@ def load_orders(
         sku_to_product: ``sku -> product_id, variant_id`` from the products export, or ``None``.
         strict: Raise at the first bad row instead of rejecting it.
         limits: The accepted date range (defaults: :class:`ReadLimits`).
+        decimal_comma: Read amounts with a decimal comma (``True``), never (``False``), or
+            when the file's amounts say so unambiguously (``None``; see
+            :mod:`ecomlm_shopify.notation`).
     """
     limits = limits or ReadLimits()
     extras = [c for c in file.header if c not in KNOWN_COLUMNS["orders"]]
@@ -109,14 +115,25 @@ def load_orders(
     df = finish(cells, parsed).with_columns(
         pl.any_horizontal(pl.col(c).is_not_null() for c in _LINE).alias(_HAS_LINE)
     )
+    money = {text: value for value, (text, parser) in parsed.items() if parser is MONEY}
+    notation = detect_notation(
+        df, [c for c in money if c in file.header], decimal_comma, unread=money
+    )
+    comma = notation.decimal_comma
+    if comma:
+        df = df.with_columns(
+            parse_money(clean(pl.col(text)), decimal_comma=True).alias(value)
+            for text, value in money.items()
+        )
+    ragged = ragged_rows(file)
     first, has_line = pl.col(_FIRST), pl.col(_HAS_LINE)
     timestamp = "not a timestamp such as '2025-04-08 10:15:00 -0400'"
-    amount = "not an amount such as '12.50'"
+    amount = "not an amount such as '12,50'" if comma else "not an amount such as '12.50'"
     checks = [
         Check("Created at", pl.col("created_at"), timestamp, when=first),
         *_range_checks("Created at", "created_at", limits, when=first),
         *(
-            Check(c, pl.col(n), number_reason(pl.col(c), amount), when=first)
+            Check(c, pl.col(n), number_reason(pl.col(c), amount, decimal_comma=comma), when=first)
             for c, n in _MONEY.items()
         ),
         Check("Cancelled at", pl.col("cancelled_at"), timestamp, when=first),
@@ -130,25 +147,34 @@ def load_orders(
         Check(
             "Lineitem price",
             pl.col("unit_price"),
-            number_reason(pl.col("Lineitem price"), amount),
+            number_reason(pl.col("Lineitem price"), amount, decimal_comma=comma),
             when=has_line,
         ),
         Check(
             "Lineitem discount",
             pl.col("discount"),
-            number_reason(pl.col("Lineitem discount"), "not an amount such as '1.00'"),
+            number_reason(pl.col("Lineitem discount"), amount, decimal_comma=comma),
             when=has_line,
         ),
     ]
     missing_name = name.is_null()
     missing_created = first & pl.col("Created at").is_null() & name.is_not_null()
     missing_qty = has_line & pl.col("Lineitem quantity").is_null()
+    missing_price = has_line & pl.col("Lineitem price").is_null()
+    is_ragged = pl.col(ROW).is_in(ragged.get_column(ROW).implode()) if ragged.height else None
     df = df.with_columns(
         pl.any_horizontal(
-            missing_name, missing_created, missing_qty, *(c.failed() for c in checks)
+            missing_name,
+            missing_created,
+            missing_qty,
+            missing_price,
+            *(c.failed() for c in checks),
+            *([] if is_ragged is None else [is_ragged]),
         ).alias(_BAD)
     )
-    bad, good = _split_bad(df, checks, missing_name, missing_created, missing_qty)
+    missing = {"Created at": missing_created, "Lineitem quantity": missing_qty}
+    missing["Lineitem price"] = missing_price
+    bad, good = _split_bad(df, checks, missing_name, missing, ragged, len(file.header))
     rejects = rejects_of(file, "orders", bad, strict=strict)
     orders = _orders(good, email_to_customer)
     runs = pl.col("Name").ne_missing(pl.col("Name").shift()).sum()
@@ -160,7 +186,7 @@ def load_orders(
         rows_read=df.height,
         rows_loaded=good.height,
         rows_rejected=bad.height,
-        warnings=tuple(file.warnings),
+        warnings=(*file.warnings, *([notation.note] if notation.note else [])),
     )
     return FileResult({"orders": orders, "order_lines": lines}, rejects, report, extras)
 
@@ -189,37 +215,45 @@ def _split_bad(
     df: pl.DataFrame,
     checks: list[Check],
     missing_name: pl.Expr,
-    missing_created: pl.Expr,
-    missing_qty: pl.Expr,
+    missing: dict[str, pl.Expr],
+    ragged: pl.DataFrame,
+    width: int,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """``(bad, good)``: bad rows with their ``_bad_*`` details, and the rows that load.
 
-    A row is bad for its own first failed check (a missing Name first, then the checks in
-    order, then a missing required value); every other row of an order whose first row is bad
-    is rejected too, since its lines would have no order.
+    A row is bad for its own first failed check (a cell count unlike the header's first, then
+    a missing Name, then the checks in order, then a missing required value: ``missing`` maps
+    each required column to the rows where it is empty); every other row of an order whose
+    first row is bad is rejected too, since its lines would have no order.
     """
     own = df.filter(pl.col(_BAD))
     if own.height == 0:
         none = pl.lit(None, dtype=pl.String())
         return own.select(ROW, *(none.alias(c) for c in (BAD_COLUMN, BAD_VALUE, BAD_REASON))), df
     required = "required value is empty"
+    column = pl.col(BAD_COLUMN)
+    for name, empty in reversed(missing.items()):
+        column = pl.when(pl.col(BAD_REASON).is_null() & empty).then(pl.lit(name)).otherwise(column)
     own = own.with_columns(first_failure(checks)).with_columns(
-        pl.when(missing_name)
-        .then(pl.lit("Name"))
-        .when(pl.col(BAD_REASON).is_null() & missing_created)
-        .then(pl.lit("Created at"))
-        .when(pl.col(BAD_REASON).is_null() & missing_qty)
-        .then(pl.lit("Lineitem quantity"))
-        .otherwise(pl.col(BAD_COLUMN))
-        .alias(BAD_COLUMN),
+        pl.when(missing_name).then(pl.lit("Name")).otherwise(column).alias(BAD_COLUMN),
         pl.when(missing_name).then(None).otherwise(pl.col(BAD_VALUE)).alias(BAD_VALUE),
         pl.when(missing_name)
         .then(pl.lit("every row needs the order Name (e.g. '#1001')"))
-        .when(pl.col(BAD_REASON).is_null() & (missing_created | missing_qty))
+        .when(pl.col(BAD_REASON).is_null() & pl.any_horizontal(*missing.values()))
         .then(pl.lit(required))
         .otherwise(pl.col(BAD_REASON))
         .alias(BAD_REASON),
     )
+    if ragged.height:
+        shaped = pl.col(CELLS).is_not_null()
+        own = own.join(ragged, on=ROW, how="left", maintain_order="left").with_columns(
+            pl.when(shaped).then(None).otherwise(pl.col(BAD_COLUMN)).alias(BAD_COLUMN),
+            pl.when(shaped).then(None).otherwise(pl.col(BAD_VALUE)).alias(BAD_VALUE),
+            pl.when(shaped)
+            .then(ragged_reason(pl.col(CELLS), width))
+            .otherwise(pl.col(BAD_REASON))
+            .alias(BAD_REASON),
+        )
     bad_orders = own.filter(pl.col(_FIRST)).get_column("Name").drop_nulls().implode()
     follows = ~pl.col(_BAD) & pl.col("Name").is_in(bad_orders)
     followers = df.filter(follows).with_columns(

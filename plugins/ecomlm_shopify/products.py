@@ -23,8 +23,10 @@ from ecomlm_shopify.common import (
     rejects_of,
 )
 from ecomlm_shopify.headers import KNOWN_COLUMNS, NEW_PRODUCT_ALIASES, metafield_key
+from ecomlm_shopify.notation import detect_notation
 from ecomlm_shopify.reading import ROW, RawFile
 from ecomlm_shopify.safety import shown
+from ecomlm_shopify.shape import CELLS, ragged_reason, ragged_rows
 from ecomlm_shopify.values import (
     EXCEL_NUMBER,
     Check,
@@ -46,11 +48,13 @@ _VARIANT = (
     "Variant Barcode",
     "Variant Inventory Qty",
 )
-_WANTED = (*_PRODUCT_LEVEL, *_VARIANT, "Variant Compare At Price", "Cost per item")
+_MONEY = ("Variant Price", "Variant Compare At Price", "Cost per item")
+_WANTED = (*_PRODUCT_LEVEL, *_VARIANT, *_MONEY[1:])
 
 
-def load_products(file: RawFile, *, strict: bool) -> FileResult:
-    """Read one products export (see the module docstring)."""
+def load_products(file: RawFile, *, strict: bool, decimal_comma: bool | None = None) -> FileResult:
+    """Read one products export (see the module docstring; ``decimal_comma`` as in
+    :func:`ecomlm_shopify.orders.load_orders`)."""
     aliases = {
         new: old
         for new, old in NEW_PRODUCT_ALIASES.items()
@@ -67,11 +71,20 @@ def load_products(file: RawFile, *, strict: bool) -> FileResult:
     file_for_errors = RawFile(file.path, file.kind, header, frame, file.encoding)
     frame = ensure_columns(file_for_errors, frame.filter(not_blank(header)), _WANTED, ("Handle",))
     frame = frame.select(ROW, *(raw(c).alias(c) for c in dict.fromkeys([*header, *_WANTED])))
+    amounts = [c for c in _MONEY if c in header]
+    notation = detect_notation(frame.select(amounts).collect(), amounts, decimal_comma)
+    comma = notation.decimal_comma
     checks = [
         Check("Handle", pl.col("Handle"), "every row needs the product Handle"),
         *(
             Check(
-                c, parse_money(pl.col(c)), number_reason(pl.col(c), f"not an amount such as {e!r}")
+                c,
+                parse_money(pl.col(c), decimal_comma=comma),
+                number_reason(
+                    pl.col(c),
+                    f"not an amount such as {e.replace('.', ',') if comma else e!r}",
+                    decimal_comma=comma,
+                ),
             )
             for c, e in (
                 ("Variant Price", "12.50"),
@@ -98,6 +111,21 @@ def load_products(file: RawFile, *, strict: bool) -> FileResult:
         .otherwise(pl.col(BAD_REASON))
         .alias(BAD_REASON),
     )
+    ragged = ragged_rows(file)
+    if ragged.height:
+        shaped = pl.col(CELLS).is_not_null()
+        df = (
+            df.join(ragged, on=ROW, how="left", maintain_order="left")
+            .with_columns(
+                pl.when(shaped).then(None).otherwise(pl.col("_bad_column")).alias("_bad_column"),
+                pl.when(shaped).then(None).otherwise(pl.col("_bad_value")).alias("_bad_value"),
+                pl.when(shaped)
+                .then(ragged_reason(pl.col(CELLS), len(file.header)))
+                .otherwise(pl.col(BAD_REASON))
+                .alias(BAD_REASON),
+            )
+            .drop(CELLS)
+        )
     damaged = pl.col("Variant Barcode").str.contains(EXCEL_NUMBER)
     if strict:
         df = df.with_columns(
@@ -117,7 +145,7 @@ def load_products(file: RawFile, *, strict: bool) -> FileResult:
     bad = df.filter(pl.col(BAD_REASON).is_not_null())
     rejects = rejects_of(file, "products", bad, strict=strict)
     good = df.filter(pl.col(BAD_REASON).is_null()).with_columns(handle.alias("_handle"))
-    warnings = list(file.warnings)
+    warnings = [*file.warnings, *([notation.note] if notation.note else [])]
     flagged = good.filter(damaged.fill_null(False))
     if flagged.height:
         rows = flagged.get_column(ROW).head(3).to_list()
@@ -164,9 +192,11 @@ def load_products(file: RawFile, *, strict: bool) -> FileResult:
         parse_tags(pl.col("Tags")).alias("tags"),
         pl.col("Variant SKU").alias("sku"),
         pl.col("Variant Barcode").alias("barcode"),
-        parse_money(pl.col("Variant Price")).alias("price"),
-        parse_money(pl.col("Variant Compare At Price")).alias("compare_at_price"),
-        parse_money(pl.col("Cost per item")).alias("cost"),
+        parse_money(pl.col("Variant Price"), decimal_comma=comma).alias("price"),
+        parse_money(pl.col("Variant Compare At Price"), decimal_comma=comma).alias(
+            "compare_at_price"
+        ),
+        parse_money(pl.col("Cost per item"), decimal_comma=comma).alias("cost"),
         parse_int(pl.col("Variant Inventory Qty")).alias("inventory_quantity"),
         pl.col("Status").str.to_lowercase().alias("status"),
         pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("created_at"),

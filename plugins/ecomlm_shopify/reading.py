@@ -261,7 +261,11 @@ def open_export(path: Path, limits: ReadLimits | None = None) -> RawFile:
             has_header=False,
             skip_rows=1,
             schema={name: pl.String() for name in names},
+            # ragged rows are found and rejected by the loaders (shape.py); here a long or
+            # short row, even the first one, must not fail the whole scan
             truncate_ragged_lines=True,
+            extra_columns="ignore",
+            missing_columns="insert",
             quote_char='"',
             encoding="utf8",
         ).with_row_index(ROW)

@@ -51,6 +51,13 @@ class ShopifyCsvOptions(DataSourceOptions):
         description="Raise DataSourceError at the first bad row instead of moving bad rows to "
         "store.rejects.",
     )
+    decimal_comma: bool | None = Field(
+        default=None,
+        description="Read amounts with a decimal comma ('12,50', '1.234,50'): True for every "
+        "file, False for none, None (default) per file when unambiguous (an amount only a "
+        "decimal comma explains and none with a decimal point); the choice is in each file's "
+        "load-report line, and cells the chosen notation cannot read are rejected.",
+    )
     max_decompressed_bytes: int = Field(
         default=DEFAULT_MAX_DECOMPRESSED_BYTES,
         gt=0,
@@ -164,7 +171,14 @@ class ShopifyCsvSource(DataSource):
         for file in by_kind["customers"]:
             results["customers"].append(guarded(file, partial(load_customers, file, strict=strict)))
         for file in by_kind["products"]:
-            results["products"].append(guarded(file, partial(load_products, file, strict=strict)))
+            results["products"].append(
+                guarded(
+                    file,
+                    partial(
+                        load_products, file, strict=strict, decimal_comma=options.decimal_comma
+                    ),
+                )
+            )
         customers = _concat([r.tables["customers"] for r in results["customers"]])
         products = _concat([r.tables["products"] for r in results["products"]])
         emails = (
@@ -185,7 +199,15 @@ class ShopifyCsvSource(DataSource):
             results["orders"].append(
                 guarded(
                     file,
-                    partial(load_orders, file, emails, skus, strict=strict, limits=limits),
+                    partial(
+                        load_orders,
+                        file,
+                        emails,
+                        skus,
+                        strict=strict,
+                        limits=limits,
+                        decimal_comma=options.decimal_comma,
+                    ),
                 )
             )
         done = [r for kind in ("customers", "products", "orders") for r in results[kind]]

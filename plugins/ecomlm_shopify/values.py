@@ -18,6 +18,7 @@ __all__ = [
     "EXCEL_NUMBER",
     "Check",
     "clean",
+    "decimal_comma_evidence",
     "html_to_text",
     "number_reason",
     "parse_bool",
@@ -76,14 +77,48 @@ def _money_text(text: pl.Expr) -> pl.Expr:
     return text.str.replace_all(_CURRENCY, "").str.strip_chars()
 
 
-def parse_money(text: pl.Expr) -> pl.Expr:
+# Decimal-comma notation (a file read with decimal_comma=True): "12,50", "1.234,50",
+# "1 234,50", "12". Dots and spaces are thousands separators there, in groups of three only;
+# anything else ("12.50", "1.23,4") is rejected, never guessed.
+_COMMA_NUMBER: Final = (
+    r"^[+-]?(?:\d+|\d{1,3}(?:\.\d{3})+|\d{1,3}(?:[ \u00a0\u202f]\d{3})+)(?:,\d*)?$"
+)
+# Evidence for detection: amounts only a decimal comma explains ("12,50", "1.234,50",
+# "1 234,5") and amounts only a decimal point explains ("12.50", "0.5", "1,234.50",
+# "1,234,567"). "1,234", "1.234" and whole numbers are evidence for neither.
+_ONLY_COMMA: Final = (
+    r"^[+-]?(?:\d+,\d{1,2}|\d{1,3}(?:\.\d{3})+,\d*|\d{1,3}(?:[ \u00a0\u202f]\d{3})+,\d*)$"
+)
+_ONLY_POINT: Final = r"^[+-]?(?:\d[\d, \u00a0\u202f]*\.(?:\d{1,2}|\d{4,})|\d{1,3}(?:,\d{3}){2,})$"
+
+
+def _comma_number_text(text: pl.Expr) -> pl.Expr:
+    """Decimal-comma text as decimal-point text ("1.234,50" -> "1234.50"); null when it is not
+    written in that notation."""
+    return pl.when(text.str.contains(_COMMA_NUMBER)).then(
+        text.str.replace_all(r"[.\s]", "").str.replace(",", ".", literal=True)
+    )
+
+
+def decimal_comma_evidence(text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """``(only_comma, only_point)``: whether an amount cell can only be read with a decimal
+    comma, or only with a decimal point (both false for ``"1,234"``, ``"12"`` or null)."""
+    body = _money_text(text)
+    return body.str.contains(_ONLY_COMMA), body.str.contains(_ONLY_POINT)
+
+
+def parse_money(text: pl.Expr, *, decimal_comma: bool = False) -> pl.Expr:
     """``"1,234.50"``, ``"$12.00"``, ``"-3.5"`` -> Float64 (currency signs and well-formed
     thousands separators dropped).
 
     Bad (null): a comma or inner space that could be a decimal separator (``"12,50"``,
     ``"1.234,50"``, ``"1,234"``), and ``NaN``/``inf``/overflowing values such as ``"1e309"``.
+    With ``decimal_comma=True`` the comma is the decimal separator instead (``"12,50"`` ->
+    12.5, ``"1.234,50"`` -> 1234.5) and a decimal point is bad (``"12.50"``).
     """
-    return _finite(_number_text(_money_text(text)).cast(pl.Float64, strict=False))
+    body = _money_text(text)
+    number = _comma_number_text(body) if decimal_comma else _number_text(body)
+    return _finite(number.cast(pl.Float64, strict=False))
 
 
 def parse_int(text: pl.Expr) -> pl.Expr:
@@ -95,19 +130,38 @@ def parse_int(text: pl.Expr) -> pl.Expr:
     return pl.coalesce(whole, from_float)
 
 
-def number_reason(text: pl.Expr, expected: str) -> pl.Expr:
+def number_reason(text: pl.Expr, expected: str, *, decimal_comma: bool = False) -> pl.Expr:
     """Why a number cell that did not parse is bad: an ambiguous separator, a non-finite
-    value, or ``expected`` (e.g. ``"not an amount such as '12.50'"``)."""
+    value, or ``expected`` (e.g. ``"not an amount such as '12.50'"``). Both separator reasons
+    name the ``decimal_comma`` option the file was read with."""
     body = _money_text(text)
-    ambiguous = body.str.contains(_SEPARATOR) & ~body.str.contains(_GROUPED)
     non_finite = ~body.cast(pl.Float64, strict=False).is_finite()
+    if decimal_comma:
+        return (
+            pl.when(body.str.contains(r"[.,\s]") & ~body.str.contains(_COMMA_NUMBER))
+            .then(
+                pl.lit(
+                    "not in decimal-comma notation (12,50 or 1.234,50): this file is read "
+                    "with decimal_comma=True (set, or detected from its amounts), where a "
+                    "dot is a thousands separator; pass decimal_comma=False if it writes "
+                    "decimal points"
+                )
+            )
+            .when(non_finite)
+            .then(pl.lit("not a finite number (NaN and infinity are not amounts)"))
+            .otherwise(pl.lit(expected))
+        )
+    ambiguous = body.str.contains(_SEPARATOR) & ~body.str.contains(_GROUPED)
     return (
         pl.when(ambiguous)
         .then(
             pl.lit(
                 "ambiguous separator: a comma or space is read only as a thousands "
                 "separator in groups of three (1,234.50, 1,234,567, 1 234.50), never as a "
-                "decimal comma; write the value with a decimal point, e.g. 12.50 or 1234.50"
+                "decimal comma, and this file is not read with decimal_comma=True (not set, "
+                "and not detected: the file also has decimal-point amounts, or none that "
+                "only a decimal comma explains); pass decimal_comma=True if the file writes "
+                "amounts like 12,50, or write the value with a decimal point, e.g. 12.50"
             )
         )
         .when(non_finite)

@@ -188,11 +188,13 @@ def _write(path: Path, header: Sequence[str], rows: list[dict[str, str]]) -> Pat
 def test_loaders_reject_with_the_reason(tmp_path: Path, cell: str, reason: str) -> None:
     order = {"Name": "#1", "Created at": "2025-01-01 10:00:00 +0000", "Lineitem quantity": "1"}
     orders = _write(tmp_path / "orders.csv", ORDERS_HEADER, [{**order, "Lineitem price": cell}])
-    store = ecomlm_sdk.load_store("shopify_csv", path=str(orders))
+    # decimal_comma=False: a file whose only amount is "12,50" is detected as decimal-comma
+    # (tests/shopify/test_decimal_comma.py); here every file is read with a decimal point
+    store = ecomlm_sdk.load_store("shopify_csv", path=str(orders), decimal_comma=False)
     assert store.rejects.select("column", "value").row(0) == ("Lineitem price", cell)
     assert store.rejects.get_column("reason")[0].startswith(reason)
     with pytest.raises(DataSourceError, match=re.escape(f"value {cell!r}: {reason}")):
-        ecomlm_sdk.load_store("shopify_csv", path=str(orders), strict=True)
+        ecomlm_sdk.load_store("shopify_csv", path=str(orders), strict=True, decimal_comma=False)
     products = tmp_path / "products"
     products.mkdir()
     _write(
@@ -200,6 +202,6 @@ def test_loaders_reject_with_the_reason(tmp_path: Path, cell: str, reason: str) 
         PRODUCTS_HEADER,
         [{"Handle": "mug", "Title": "Mug", "Variant Price": cell}],
     )
-    store = ecomlm_sdk.load_store("shopify_csv", path=str(products))
+    store = ecomlm_sdk.load_store("shopify_csv", path=str(products), decimal_comma=False)
     assert store.products.height == 0
     assert store.rejects.get_column("reason")[0].startswith(reason)
