@@ -276,7 +276,8 @@ def test_real_model_plugins_by_name(tiny_bert_dir: str, store: EcomStore, tmp_pa
         classifier_fit_options={"mode": "head", "epochs": 5},
         embedder_options={"name_or_path": tiny_bert_dir, "device": "cpu", "quiet": True},
     ).fit(store)
-    assert task.fit_summary["train_examples"] == 27 * 5 + 3  # + the store's labelled tickets
+    # + the store's labelled tickets and the FAQ questions
+    assert task.fit_summary["train_examples"] == 27 * 5 + 3 + 35
     assert 0.0 <= task.fit_summary["validation_accuracy"] <= 1.0  # from bert-classifier's report
     reply = task.answer("where is my order #1003?", customer_id="c2")
     assert task.classifier is not None and reply.intent in task.classifier.labels

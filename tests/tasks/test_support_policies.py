@@ -17,7 +17,13 @@ from ecomlm_sdk.tasks.support.data import knowledge_base_path
 from ecomlm_sdk.tasks.support.policies import POLICY_NAMES, fill, missing_policies
 from ecomlm_sdk.tasks.support.reply import HANDOFF_TEXT
 
-FAKES = {"classifier": "fake-classifier", "embedder": "fake-embedder", "quiet": True}
+# Scope is not what these tests are about: every message counts as in scope.
+FAKES = {
+    "classifier": "fake-classifier",
+    "embedder": "fake-embedder",
+    "quiet": True,
+    "min_neighbour_similarity": -1.0,
+}
 
 
 class Fakes:

@@ -22,6 +22,7 @@ HANDOFF_TEXT = "I'm passing your message to a colleague, who will get back to yo
 POLICY_PAGE_TEXT = "You'll find the details in our policies: {page}."
 
 HandoffReason = Literal[
+    "out_of_scope",  # unlike every training example (neighbour similarity under the threshold)
     "requested",  # the intent is one of ``handoff_intents`` (e.g. asked for a person)
     "low_confidence",  # top intent probability under ``min_confidence``
     "ambiguous",  # top two intents closer than ``min_margin``
@@ -71,8 +72,49 @@ class SupportOptions(TaskOptions):
     use_store_tickets: bool = Field(
         default=True, description="Also train on the store's tickets that have an intent label."
     )
+    train_on_faq: bool = Field(
+        default=True,
+        description="Also train on the knowledge base's questions (plain phrasings such as "
+        "'Where is my order?'), for the intents the classifier learns.",
+    )
     min_confidence: float = Field(
-        default=0.5, ge=0, le=1, description="Hand off when the top intent's probability is lower."
+        default=0.5,
+        ge=0,
+        le=1,
+        description="Hand off when the top intent's calibrated probability is lower.",
+    )
+    calibration_split: float = Field(
+        default=0.2,
+        ge=0,
+        lt=1,
+        description="Share of the training rows held out, by whole paraphrase family, to fit "
+        "the temperature and the out-of-scope threshold; 0: neither (T = 1, no out_of_scope).",
+    )
+    family_similarity: float = Field(
+        default=0.6,
+        gt=0,
+        le=1,
+        description="Cosine similarity of embeddings at which two training rows of one intent "
+        "are paraphrases of each other (the same family: held out together).",
+    )
+    oos_neighbours: int = Field(
+        default=5,
+        ge=1,
+        description="Nearest training examples averaged into a message's neighbour similarity.",
+    )
+    oos_quantile: float = Field(
+        default=0.01,
+        ge=0,
+        lt=1,
+        description="Share of held-out in-scope messages (unseen families) that may fall under "
+        "the fitted out-of-scope threshold; higher hands off more.",
+    )
+    min_neighbour_similarity: float | None = Field(
+        default=None,
+        ge=-1,
+        le=1,
+        description="Out-of-scope threshold on the neighbour similarity; None: fitted on the "
+        "held-out families (see oos_quantile).",
     )
     min_margin: float = Field(
         default=0.1,
@@ -153,7 +195,7 @@ class SupportReply(BaseModel):
 
     Attributes:
         intent: The predicted intent.
-        confidence: Its probability.
+        confidence: Its probability, calibrated on held-out paraphrase families.
         margin: Its probability minus the runner-up's.
         alternatives: The three most likely intents and their probabilities.
         text: The reply to send.
@@ -166,6 +208,8 @@ class SupportReply(BaseModel):
         faq_id: The knowledge-base entry used (or, for ``no_answer``, the closest one).
         similarity: Cosine similarity of that entry to the message.
         reworded: True when a generator reworded the answer and the rewording was grounded.
+        neighbour_similarity: Mean cosine similarity of the message to its nearest training
+            examples (low: unlike anything trained on), when the task measured it.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -183,3 +227,4 @@ class SupportReply(BaseModel):
     faq_id: str | None = None
     similarity: float | None = None
     reworded: bool = False
+    neighbour_similarity: float | None = None

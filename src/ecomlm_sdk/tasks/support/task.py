@@ -44,6 +44,15 @@ from ecomlm_sdk.tasks.support.reply import (
     SupportOptions,
     SupportReply,
 )
+from ecomlm_sdk.tasks.support.scope import (
+    expected_calibration_error,
+    fit_temperature,
+    grouped_split,
+    neighbour_similarity,
+    normalized,
+    paraphrase_families,
+    scale,
+)
 
 __all__ = ["SupportTask"]
 
@@ -55,6 +64,9 @@ _KB_FILE = "knowledge_base.json"
 _CLASSIFIER_DIR = "classifier"
 _EMBEDDER_DIR = "embedder"
 _GENERATOR_DIR = "generator"
+_MEMORY_FILE = "neighbours.npy"
+#: Fewer held-out rows than this fit a temperature and a threshold on noise: skip both.
+MIN_HELD_OUT = 20
 #: Fit arguments used when ``classifier_fit_options`` is None, per classifier name.
 FAST_FIT: dict[str, dict[str, Any]] = {"bert-classifier": {"mode": "head"}}
 
@@ -85,6 +97,10 @@ class SupportTask(Task):
         self._redactors: CustomerRedactors | None = None
         #: How many examples the classifier was trained on, and how long it took.
         self.fit_summary: dict[str, float] = {}
+        #: Embeddings of the classifier's training rows (the out-of-scope neighbours).
+        self._memory: np.ndarray | None = None
+        #: Temperature, out-of-scope threshold and held-out figures (see ``scope.py``).
+        self.calibration: dict[str, float] = {"temperature": 1.0}
 
     # ------------------------------------------------------------------ public API
     def answer(
@@ -130,15 +146,23 @@ class SupportTask(Task):
         cleaned = {i: redactors[i](texts[i]) for i in short}
         batch = [cleaned[i] for i in short]
         probabilities = classifier.predict_proba(batch) if batch else np.zeros((0, 0))
+        if batch:
+            probabilities = scale(probabilities, self.calibration.get("temperature", 1.0))
         queries = embedder.embed(batch) if batch else np.zeros((0, 0))
+        closeness = (
+            neighbour_similarity(queries, self._memory, neighbours=self.options.oos_neighbours)
+            if batch and self._memory is not None
+            else None
+        )
         row = {i: n for n, i in enumerate(short)}
         replies = []
         for i in progress(range(len(texts)), desc="answering", quiet=self.options.quiet):
             with use_redactor(redactors[i]):
                 if i in row:
                     n = row[i]
+                    near = float(closeness[n]) if closeness is not None else None
                     reply = self._decide(
-                        cleaned[i], probabilities[n], queries[n], ids[i], classifier, kb, desk
+                        cleaned[i], probabilities[n], queries[n], near, ids[i], classifier, kb, desk
                     )
                 else:
                     reply = _too_long()
@@ -243,7 +267,12 @@ class SupportTask(Task):
                 )
             self._save_model(self.generator, "generator", folder / _GENERATOR_DIR)
         kb.to_json(folder / _KB_FILE)
-        write_json(folder / _STATE_FILE, {"fit_summary": self.fit_summary})
+        if self._memory is not None:
+            np.save(folder / _MEMORY_FILE, np.asarray(self._memory, dtype=np.float32))
+        write_json(
+            folder / _STATE_FILE,
+            {"fit_summary": self.fit_summary, "calibration": self.calibration},
+        )
 
     def _save_model(self, model: Any, role: str, folder: Path) -> None:
         try:
@@ -276,6 +305,14 @@ class SupportTask(Task):
         if not isinstance(summary, dict):
             raise TaskError(f"{folder / _STATE_FILE} must hold a 'fit_summary' object")
         self.fit_summary = {k: float(v) for k, v in summary.items()}
+        calibration = state.get("calibration", {"temperature": 1.0})
+        if not isinstance(calibration, dict) or not all(
+            isinstance(v, int | float) for v in calibration.values()
+        ):
+            raise TaskError(f"{folder / _STATE_FILE}: 'calibration' must map names to numbers")
+        self.calibration = {k: float(v) for k, v in calibration.items()}
+        memory = folder / _MEMORY_FILE
+        self._memory = np.load(memory, allow_pickle=False) if memory.is_file() else None
 
     def _load_model(self, name: str, options: dict[str, Any], folder: Path, base: type[Any]) -> Any:
         cls = resolve_class("model", name, base)
@@ -314,25 +351,87 @@ class SupportTask(Task):
         if fit_options is None:
             fit_options = FAST_FIT.get(self.options.classifier, {})
         texts = [redact(t) for t in frame.get_column("text").to_list()]
-        classifier.fit(texts, frame.get_column("intent").to_list(), **fit_options)
-        self.classifier = classifier
-        self.embedder = self._model(self.options.embedder, self.options.embedder_options, Embedder)
+        intents = [str(x) for x in frame.get_column("intent").to_list()]
         path = self.options.knowledge_base or knowledge_base_path()
         self.knowledge_base = KnowledgeBase.from_json(path)
+        if self.options.train_on_faq:
+            learnt = set(intents)
+            faq = [e for e in self.knowledge_base.entries if e.intent in learnt]
+            texts += [redact(e.question) for e in faq]
+            intents += [e.intent for e in faq]
+        self.embedder = self._model(self.options.embedder, self.options.embedder_options, Embedder)
+        vectors = normalized(self.embedder.embed(texts))
+        opts = self.options
+        families = paraphrase_families(
+            vectors, intents, similarity=opts.family_similarity, seed=opts.seed
+        )
+        if opts.calibration_split > 0:
+            kept, held = grouped_split(
+                families, intents, fraction=opts.calibration_split, seed=opts.seed
+            )
+        else:
+            kept, held = list(range(len(texts))), []
+        if len(held) < MIN_HELD_OUT:
+            kept, held = list(range(len(texts))), []
+        classifier.fit([texts[i] for i in kept], [intents[i] for i in kept], **fit_options)
+        self.classifier = classifier
+        self._memory = vectors[kept]
+        self.calibration = self._calibrate(
+            classifier, [texts[i] for i in held], [intents[i] for i in held], vectors, kept, held
+        )
+        self.calibration["families"] = float(len(set(families.tolist())))
         self.knowledge_base.index(self.embedder)
         self._desk = OrderDesk(store, return_days=self._return_days())
         self._redactors = CustomerRedactors(store.customers)
         self.fit_summary = {
-            "train_examples": float(frame.height),
+            "train_examples": float(len(texts)),
+            "classifier_examples": float(len(kept)),
+            "held_out_examples": float(len(held)),
             "fit_seconds": time.perf_counter() - started,
         }
         accuracy = _validation_accuracy(classifier)
         if accuracy is not None:
             self.fit_summary["validation_accuracy"] = accuracy
 
+    def _calibrate(
+        self,
+        classifier: TextClassifier,
+        texts: list[str],
+        intents: list[str],
+        vectors: np.ndarray,
+        kept: list[int],
+        held: list[int],
+    ) -> dict[str, float]:
+        """Temperature and out-of-scope threshold from the held-out families (none: T = 1)."""
+        if not held:
+            return {"temperature": 1.0}
+        probs = classifier.predict_proba(texts)
+        index = {label: j for j, label in enumerate(classifier.labels)}
+        targets = [index[t] for t in intents]  # every held-out intent keeps a family in training
+        temperature = fit_temperature(probs, targets)
+        calibrated = scale(probs, temperature)
+        top = calibrated.argmax(axis=1)
+        correct = [int(p) == t for p, t in zip(top, targets, strict=True)]
+        near = neighbour_similarity(
+            vectors[held], vectors[kept], neighbours=self.options.oos_neighbours
+        )
+        return {
+            "temperature": temperature,
+            "scope_threshold": float(np.quantile(near, self.options.oos_quantile)),
+            "held_out_accuracy": float(np.mean(correct)),
+            "held_out_ece": expected_calibration_error(calibrated.max(axis=1), correct),
+            "held_out_ece_uncalibrated": expected_calibration_error(probs.max(axis=1), correct),
+        }
+
     def _model(self, name: str, options: dict[str, Any], base: type[Any]) -> Any:
         # Resolved through the registry by name, so a plugin can swap the model.
         return resolve("model", name, base, **options)
+
+    def _scope_threshold(self) -> float | None:
+        """The neighbour similarity under which a message is out of scope, if any."""
+        if self.options.min_neighbour_similarity is not None:
+            return self.options.min_neighbour_similarity
+        return self.calibration.get("scope_threshold")
 
     def _policies(self) -> dict[str, str]:
         """The shop's policies: the FAQ file's ``policies``, overridden by the options."""
@@ -353,6 +452,7 @@ class SupportTask(Task):
         cleaned: str,
         probs: np.ndarray,
         query: np.ndarray,
+        near: float | None,
         customer_id: str | None,
         classifier: TextClassifier,
         kb: KnowledgeBase,
@@ -367,10 +467,14 @@ class SupportTask(Task):
             "confidence": confidence,
             "margin": margin,
             "alternatives": {classifier.labels[int(j)]: float(probs[j]) for j in order[:3]},
+            "neighbour_similarity": near,
         }
         opts = self.options
         reason: HandoffReason | None = None
-        if intent in opts.handoff_intents:
+        threshold = self._scope_threshold()
+        if near is not None and threshold is not None and near < threshold:
+            reason = "out_of_scope"
+        elif intent in opts.handoff_intents:
             reason = "requested"
         elif confidence < opts.min_confidence:
             reason = "low_confidence"
