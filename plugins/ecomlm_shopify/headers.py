@@ -20,6 +20,7 @@ __all__ = [
     "PRODUCTS_HEADER",
     "FileKind",
     "detect_kind",
+    "is_checkouts",
     "metafield_key",
 ]
 
@@ -378,6 +379,22 @@ def metafield_key(column: str) -> str | None:
     """
     found = _METAFIELD.match(column.strip())
     return found.group(1) if found else None
+
+
+#: Columns only the abandoned-checkouts export has (lower-cased): it shares the order and
+#: ``Lineitem`` columns, so without these it would pass for an orders export.
+CHECKOUT_COLUMNS: Final = frozenset(
+    {"completed at", "abandoned checkout url", "abandoned checkout id", "recovered at"}
+)
+
+
+def is_checkouts(header: Sequence[str]) -> bool:
+    """Whether a header is the abandoned-checkouts export (Abandoned checkouts > Export).
+
+    Judged by its checkout-only columns (``Completed At``, ``Abandoned Checkout URL``, in
+    any case), which no orders export has.
+    """
+    return any(h.strip().lower() in CHECKOUT_COLUMNS for h in header)
 
 
 def detect_kind(header: Sequence[str]) -> FileKind | None:

@@ -28,6 +28,7 @@ from ecomlm_shopify.fastparse import MONEY, QUANTITY, TIMESTAMP, finish
 from ecomlm_shopify.headers import KNOWN_COLUMNS
 from ecomlm_shopify.limits import ReadLimits
 from ecomlm_shopify.notation import detect_notation
+from ecomlm_shopify.order_names import reused_names
 from ecomlm_shopify.reading import ROW, RawFile
 from ecomlm_shopify.shape import CELLS, ragged_reason, ragged_rows
 from ecomlm_shopify.values import Check, clean, number_reason, parse_money
@@ -161,7 +162,18 @@ def load_orders(
     missing_created = first & pl.col("Created at").is_null() & name.is_not_null()
     missing_qty = has_line & pl.col("Lineitem quantity").is_null()
     missing_price = has_line & pl.col("Lineitem price").is_null()
-    is_ragged = pl.col(ROW).is_in(ragged.get_column(ROW).implode()) if ragged.height else None
+    overrides = pl.concat(
+        [
+            ragged.select(
+                ROW,
+                pl.lit(None, dtype=pl.String()).alias(BAD_COLUMN),
+                pl.lit(None, dtype=pl.String()).alias(BAD_VALUE),
+                ragged_reason(pl.col(CELLS), len(file.header)).alias(BAD_REASON),
+            ),
+            reused_names(file, df, _FIRST),
+        ]
+    ).unique(ROW, keep="first", maintain_order=True)
+    is_ragged = pl.col(ROW).is_in(overrides.get_column(ROW).implode()) if overrides.height else None
     df = df.with_columns(
         pl.any_horizontal(
             missing_name,
@@ -174,7 +186,7 @@ def load_orders(
     )
     missing = {"Created at": missing_created, "Lineitem quantity": missing_qty}
     missing["Lineitem price"] = missing_price
-    bad, good = _split_bad(df, checks, missing_name, missing, ragged, len(file.header))
+    bad, good = _split_bad(df, checks, missing_name, missing, overrides)
     rejects = rejects_of(file, "orders", bad, strict=strict)
     orders = _orders(good, email_to_customer)
     runs = pl.col("Name").ne_missing(pl.col("Name").shift()).sum()
@@ -216,14 +228,14 @@ def _split_bad(
     checks: list[Check],
     missing_name: pl.Expr,
     missing: dict[str, pl.Expr],
-    ragged: pl.DataFrame,
-    width: int,
+    overrides: pl.DataFrame,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """``(bad, good)``: bad rows with their ``_bad_*`` details, and the rows that load.
 
-    A row is bad for its own first failed check (a cell count unlike the header's first, then
-    a missing Name, then the checks in order, then a missing required value: ``missing`` maps
-    each required column to the rows where it is empty); every other row of an order whose
+    A row is bad for its own first failed check (``overrides`` first: ragged rows and rows of
+    another order under a used Name, with their details; then a missing Name, then the checks
+    in order, then a missing required value: ``missing`` maps each required column to the rows
+    where it is empty); every other row of an order whose
     first row is bad is rejected too, since its lines would have no order.
     """
     own = df.filter(pl.col(_BAD))
@@ -244,15 +256,17 @@ def _split_bad(
         .otherwise(pl.col(BAD_REASON))
         .alias(BAD_REASON),
     )
-    if ragged.height:
-        shaped = pl.col(CELLS).is_not_null()
-        own = own.join(ragged, on=ROW, how="left", maintain_order="left").with_columns(
-            pl.when(shaped).then(None).otherwise(pl.col(BAD_COLUMN)).alias(BAD_COLUMN),
-            pl.when(shaped).then(None).otherwise(pl.col(BAD_VALUE)).alias(BAD_VALUE),
-            pl.when(shaped)
-            .then(ragged_reason(pl.col(CELLS), width))
-            .otherwise(pl.col(BAD_REASON))
-            .alias(BAD_REASON),
+    if overrides.height:
+        given = pl.col("_given").is_not_null()
+        own = own.join(
+            overrides.with_columns(pl.lit(True).alias("_given")),
+            on=ROW,
+            how="left",
+            maintain_order="left",
+            suffix="_given",
+        ).with_columns(
+            pl.when(given).then(pl.col(f"{c}_given")).otherwise(pl.col(c)).alias(c)
+            for c in (BAD_COLUMN, BAD_VALUE, BAD_REASON)
         )
     bad_orders = own.filter(pl.col(_FIRST)).get_column("Name").drop_nulls().implode()
     follows = ~pl.col(_BAD) & pl.col("Name").is_in(bad_orders)

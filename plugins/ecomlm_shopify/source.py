@@ -23,6 +23,7 @@ from ecomlm_sdk.data.timestamps import EARLIEST, LATEST
 from ecomlm_sdk.errors import DataSourceError
 from ecomlm_shopify.common import FileResult
 from ecomlm_shopify.customers import load_customers
+from ecomlm_shopify.headers import is_checkouts
 from ecomlm_shopify.limits import (
     DEFAULT_MAX_COLUMNS,
     DEFAULT_MAX_DATE,
@@ -128,7 +129,7 @@ def _concat(frames: list[pl.DataFrame]) -> pl.DataFrame | None:
     return pl.concat(frames, how="diagonal_relaxed") if frames else None
 
 
-class ShopifyCsvSource(DataSource):
+class ShopifyCsvSource(DataSource[ShopifyCsvOptions]):
     """Shopify admin CSV exports (orders, customers, products; every version) -> ``EcomStore``.
 
     Example:
@@ -144,7 +145,6 @@ class ShopifyCsvSource(DataSource):
 
     def _load(self) -> EcomStore:
         options = self.options
-        assert isinstance(options, ShopifyCsvOptions)
         opened: list[RawFile] = []
         try:
             return self._load_files(options, opened)
@@ -161,6 +161,16 @@ class ShopifyCsvSource(DataSource):
         for path in _files(root):
             file = open_export(path, limits)
             opened.append(file)
+            if is_checkouts(file.header):
+                rows = file.frame.select(pl.len()).collect().item()
+                why = (
+                    f"abandoned-checkouts export ({rows:,} data row(s); it has a 'Completed At' "
+                    "or 'Abandoned Checkout URL' column): abandoned carts are not orders, so "
+                    "the file is skipped and none of its rows counts as an order or revenue"
+                )
+                logger.warning("%s: %s", path, why)
+                reports.append(_skipped(file, why))
+                continue
             if file.kind is None:
                 why = "empty file" if not file.header else "header matches no Shopify export"
                 logger.warning("%s: %s; skipped", path, why)
