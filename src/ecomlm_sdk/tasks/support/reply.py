@@ -31,6 +31,7 @@ HandoffReason = Literal[
     "needs_person",  # the order can be changed, but a person must do it
     "no_store",  # an order question, but the task has no store to look in
     "too_long",  # longer than ``max_message_chars``: not classified at all
+    "language",  # written in a language outside ``languages``: not classified at all
 ]
 
 #: ``SupportReply.intent`` of a message that was not classified (``reason="too_long"``).
@@ -131,6 +132,12 @@ class SupportOptions(TaskOptions):
     handoff_intents: tuple[str, ...] = Field(
         default=("contact_human_agent", "complaint"),
         description="Intents always passed to a person.",
+    )
+    languages: tuple[str, ...] | None = Field(
+        default=("en",),
+        description="Languages the classifier and embedder read (the bundled MiniLM: English). "
+        "A message guessed to be in another (a dependency-free word and script check) is handed "
+        "off as 'language' without being classified; None: no check, for a multilingual encoder.",
     )
     max_message_chars: int = Field(
         default=10_000,

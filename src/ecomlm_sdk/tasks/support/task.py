@@ -24,7 +24,7 @@ from ecomlm_sdk.privacy import (
     use_redactor,
 )
 from ecomlm_sdk.progress import progress
-from ecomlm_sdk.tasks.base import EvaluationReport, Task
+from ecomlm_sdk.tasks.base import EvaluationReport, Task, TaskOptions
 from ecomlm_sdk.tasks.support.data import (
     bitext_intents,
     cap_per_intent,
@@ -34,6 +34,7 @@ from ecomlm_sdk.tasks.support.data import (
 from ecomlm_sdk.tasks.support.evaluation import evaluate_replies
 from ecomlm_sdk.tasks.support.grounding import reword
 from ecomlm_sdk.tasks.support.knowledge import KnowledgeBase
+from ecomlm_sdk.tasks.support.language import guess_language
 from ecomlm_sdk.tasks.support.orders import ORDER_INTENTS, OrderDesk, extract_order_refs
 from ecomlm_sdk.tasks.support.policies import fill, missing_policies, policy_values
 from ecomlm_sdk.tasks.support.reply import (
@@ -71,7 +72,7 @@ MIN_HELD_OUT = 20
 FAST_FIT: dict[str, dict[str, Any]] = {"bert-classifier": {"mode": "head"}}
 
 
-class SupportTask(Task):
+class SupportTask(Task[SupportOptions]):
     """Answers customer messages: intent, then an answer from the store or the FAQ, or a person.
 
     Example:
@@ -83,8 +84,7 @@ class SupportTask(Task):
     """
 
     name: ClassVar[str] = "support"
-    Options: ClassVar[type[SupportOptions]] = SupportOptions  # type: ignore[assignment]
-    options: SupportOptions
+    Options: ClassVar[type[TaskOptions]] = SupportOptions
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
@@ -139,6 +139,13 @@ class SupportTask(Task):
         texts = [str(m) for m in messages]
         # Over-long messages are neither redacted nor classified: a person reads them.
         short = [i for i, t in enumerate(texts) if len(t) <= self.options.max_message_chars]
+        languages = self.options.languages
+        foreign = (
+            {i: lang for i in short if (lang := guess_language(texts[i])) not in languages}
+            if languages is not None
+            else {}
+        )
+        short = [i for i in short if i not in foreign]
         plain = Redactor()
         redactors = [known.get(c) if known is not None else plain for c in ids]
         # The models see redacted text only, the customer's own name and address removed too:
@@ -164,6 +171,8 @@ class SupportTask(Task):
                     reply = self._decide(
                         cleaned[i], probabilities[n], queries[n], near, ids[i], classifier, kb, desk
                     )
+                elif i in foreign:
+                    reply = _foreign(foreign[i])
                 else:
                     reply = _too_long()
                 logger.info(
@@ -581,6 +590,21 @@ def _validation_accuracy(classifier: TextClassifier) -> float | None:
             value = getattr(epoch, "val_accuracy", None)
             return float(value) if isinstance(value, int | float) else None
     return None
+
+
+def _foreign(language: str) -> SupportReply:
+    """The reply to a message in a language the models do not read: a person answers it."""
+    logger.debug("support: message language guessed as %s", language)
+    return SupportReply(
+        intent=UNCLASSIFIED,
+        confidence=0.0,
+        margin=0.0,
+        alternatives={},
+        text=HANDOFF_TEXT,
+        handoff=True,
+        reason="language",
+        source="handoff",
+    )
 
 
 def _too_long() -> SupportReply:
