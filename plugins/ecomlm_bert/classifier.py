@@ -50,7 +50,7 @@ class BertClassifierOptions(ModelOptions):
     )
 
 
-class BertClassifier(TextClassifier):
+class BertClassifier(TextClassifier[BertClassifierOptions]):
     """Mean-pooled encoder + linear head, calibrated by temperature scaling.
 
     Example:
@@ -63,7 +63,6 @@ class BertClassifier(TextClassifier):
 
     name: ClassVar[str] = "bert-classifier"
     Options: ClassVar[type[ModelOptions]] = BertClassifierOptions
-    options: BertClassifierOptions
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
@@ -247,7 +246,7 @@ class BertClassifier(TextClassifier):
 def _read_head(path: Path) -> tuple[torch.nn.Linear, list[str] | None]:
     """The linear head in ``path`` and the labels recorded in its metadata (None before 0.2)."""
     try:
-        with safe_open(str(path), framework="pt") as handle:  # type: ignore[no-untyped-call]
+        with safe_open(str(path), framework="pt") as handle:
             state = {key: handle.get_tensor(key) for key in handle.keys()}  # noqa: SIM118
             recorded = (handle.metadata() or {}).get("labels")
     except Exception as exc:  # SafetensorError is not exported under a stable name

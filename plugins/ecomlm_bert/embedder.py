@@ -41,7 +41,7 @@ class MiniLmOptions(ModelOptions):
     )
 
 
-class MiniLmEmbedder(Embedder):
+class MiniLmEmbedder(Embedder[MiniLmOptions]):
     """Sentence embeddings by mean pooling, as sentence-transformers computes them.
 
     Example:
@@ -53,7 +53,6 @@ class MiniLmEmbedder(Embedder):
 
     name: ClassVar[str] = "minilm-embedder"
     Options: ClassVar[type[ModelOptions]] = MiniLmOptions
-    options: MiniLmOptions
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)

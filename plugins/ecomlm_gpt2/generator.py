@@ -51,7 +51,7 @@ def _seeded(seed: int | None, device: str) -> Iterator[None]:
         yield
 
 
-class Gpt2Generator(TextGenerator):
+class Gpt2Generator(TextGenerator[Gpt2Options]):
     """Batched, left-padded generation with any causal LM; fine-tuning and training from scratch.
 
     Example:
@@ -63,7 +63,6 @@ class Gpt2Generator(TextGenerator):
 
     name: ClassVar[str] = "gpt2"
     Options: ClassVar[type[ModelOptions]] = Gpt2Options
-    options: Gpt2Options
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)

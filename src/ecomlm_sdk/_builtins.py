@@ -8,14 +8,14 @@ runtime, not components, and live in :mod:`ecomlm_sdk.stages`.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 from ecomlm_sdk.hookspecs import Register, hookimpl
 from ecomlm_sdk.roi.metrics import BUILTIN_METRICS
 from ecomlm_sdk.tasks.base import Task
 from ecomlm_sdk.tasks.copy import CopyTask
-from ecomlm_sdk.tasks.prediction import PurchasePrediction
-from ecomlm_sdk.tasks.recommendation import Recommendation
+from ecomlm_sdk.tasks.prediction import PurchasePredictionTask
+from ecomlm_sdk.tasks.recommendation import RecommendationTask
 from ecomlm_sdk.tasks.support import SupportTask
 
 __all__ = ["BUILTIN_TASKS", "register_roi_metrics", "register_tasks"]
@@ -23,11 +23,11 @@ __all__ = ["BUILTIN_TASKS", "register_roi_metrics", "register_tasks"]
 ecomlm_sdk_api = ">=1,<2"
 
 #: Task classes the SDK registers through ``register_tasks``.
-BUILTIN_TASKS: Final[tuple[type[Task], ...]] = (
+BUILTIN_TASKS: Final[tuple[type[Task[Any]], ...]] = (
     SupportTask,
     CopyTask,
-    PurchasePrediction,
-    Recommendation,
+    PurchasePredictionTask,
+    RecommendationTask,
 )
 
 

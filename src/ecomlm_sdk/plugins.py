@@ -47,6 +47,7 @@ from pydantic import BaseModel, ConfigDict
 from ecomlm_sdk import hookspecs, stages
 from ecomlm_sdk._version import API_VERSION, __version__
 from ecomlm_sdk.errors import ComponentTypeError, EcomlmError, IncompatiblePluginError, PluginError
+from ecomlm_sdk.options import constructing_as
 from ecomlm_sdk.registry import (
     KINDS,
     Registration,
@@ -340,11 +341,11 @@ def _article(noun: str) -> str:
     return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
 
 
-def resolve_class(kind: str, name: str, base: Callable[..., C]) -> type[C]:
+def resolve_class(kind: str, name: str, base: Callable[..., C] | type[C]) -> type[C]:
     """The class registered as ``name`` among components of ``kind``, checked against ``base``.
 
     Use it where a class, not an instance, is needed (``cls.load(folder)``); see :func:`resolve`.
-    ``base`` is a class (typed as a callable only so that mypy accepts an abstract base).
+    ``base`` is a class (typed also as a callable so that mypy accepts an abstract, generic base).
 
     Raises:
         UnknownComponentError: No component of ``kind`` has that name (the message lists those
@@ -371,7 +372,7 @@ def resolve_class(kind: str, name: str, base: Callable[..., C]) -> type[C]:
     )
 
 
-def resolve(kind: str, name: str, base: Callable[..., C], /, **options: Any) -> C:
+def resolve(kind: str, name: str, base: Callable[..., C] | type[C], /, **options: Any) -> C:
     """Create the component registered as ``name`` (a ``kind``, subclassing ``base``).
 
     The one name-to-component lookup: ``load_store``, ``load_model``, ``task`` and every task
@@ -387,7 +388,10 @@ def resolve(kind: str, name: str, base: Callable[..., C], /, **options: Any) -> 
         PluginError: Several third-party plugins claimed the name, so none has it.
         ComponentTypeError: The name is registered, but not as a subclass of ``base``.
     """
-    return resolve_class(kind, name, base)(**options)
+    cls = resolve_class(kind, name, base)
+    # Errors name the component by its registered name, which may differ from its class's.
+    with constructing_as(cls, get_registry().get(kind, name).name):
+        return cls(**options)
 
 
 def plugin_report() -> list[PluginInfo]:

@@ -134,9 +134,9 @@ def test_disabling_the_core_plugin_keeps_the_stage_runner(
     assert report["ecomlm_sdk"].reason == "disabled by ECOMLM_DISABLE_PLUGINS"
     assert get_registry().names("task") == []
     # Task stages still run (and are timed) without the core plugin's components.
-    from ecomlm_sdk.tasks.prediction import PurchasePrediction
+    from ecomlm_sdk.tasks.prediction import PurchasePredictionTask
 
-    task = PurchasePrediction(learner="logistic").fit(store)
+    task = PurchasePredictionTask(learner="logistic").fit(store)
     assert task.fitted and task.timings["fit"] > 0
 
 

@@ -8,13 +8,15 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import polars as pl
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
+from typing_extensions import TypeVar
 
 from ecomlm_sdk.data.store import EcomStore
 from ecomlm_sdk.errors import DataSourceError, EcomlmError
+from ecomlm_sdk.options import Configurable
 from ecomlm_sdk.registry import register_kind
 
-__all__ = ["DataSource", "DataSourceOptions"]
+__all__ = ["DataSource", "DataSourceOptions", "SourceOptionsT"]
 
 
 class DataSourceOptions(BaseModel):
@@ -23,11 +25,17 @@ class DataSourceOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class DataSource(ABC):
+#: The options model of a :class:`DataSource` subclass.
+SourceOptionsT = TypeVar("SourceOptionsT", bound=DataSourceOptions, default=DataSourceOptions)
+
+
+class DataSource(Configurable[SourceOptionsT], ABC):
     """Reads a shop's data into an :class:`EcomStore`.
 
-    Subclasses set ``name`` and ``Options`` and implement :meth:`_load`. The public
-    :meth:`load` validates the result and wraps unexpected exceptions in
+    Subclasses set ``name`` and ``Options`` (or give the options model as the type parameter,
+    ``DataSource[MyOptions]``, which also types ``self.options``) and implement :meth:`_load`.
+    Options are validated once by the shared base (:class:`~ecomlm_sdk.options.Configurable`).
+    The public :meth:`load` validates the result and wraps unexpected exceptions in
     :class:`DataSourceError` naming the source, so callers catch one exception type.
 
     A source that can also write a store back in its own format declares it: it sets
@@ -37,13 +45,13 @@ class DataSource(ABC):
 
     Example:
         ```python
-        class MySource(DataSource):
+        class MyOptions(DataSourceOptions):
+            path: str
+
+        class MySource(DataSource[MyOptions]):
             name = "my-source"
 
-            class Options(DataSourceOptions):
-                path: str
-
-            def _load(self) -> EcomStore:
+            def _load(self) -> EcomStore:  # self.options is a MyOptions
                 return EcomStore(orders=..., order_lines=...)
         ```
     """
@@ -52,15 +60,8 @@ class DataSource(ABC):
     Options: ClassVar[type[DataSourceOptions]] = DataSourceOptions
     #: Whether :meth:`write` works: the source implements :meth:`_write`.
     can_write: ClassVar[bool] = False
-
-    def __init__(self, **options: Any) -> None:
-        try:
-            self.options = self.Options(**options)
-        except ValidationError as exc:
-            raise DataSourceError(
-                f"Invalid options for data source {self.name!r}: {exc}. "
-                f"Accepted options: {sorted(self.Options.model_fields)}"
-            ) from exc
+    component_label: ClassVar[str] = "data source"
+    options_error: ClassVar[type[EcomlmError]] = DataSourceError
 
     def load(self) -> EcomStore:
         """Read the data and return a validated :class:`EcomStore`.
@@ -75,13 +76,13 @@ class DataSource(ABC):
             raise
         except (pl.exceptions.PolarsError, csv.Error) as exc:
             message = (
-                f"Data source {self.name!r} failed: {type(exc).__name__} while parsing its input "
+                f"Data source {self.display_name!r} failed: {type(exc).__name__} while parsing its input "
                 "(the parser's message is withheld: it quotes input rows); check the input's "
                 "CSV quoting, or load it in smaller pieces to find the bad row."
             )
         except Exception as exc:
             raise DataSourceError(
-                f"Data source {self.name!r} failed: {type(exc).__name__}: {exc}"
+                f"Data source {self.display_name!r} failed: {type(exc).__name__}: {exc}"
             ) from exc
         else:
             message = ""
@@ -89,7 +90,7 @@ class DataSource(ABC):
             raise DataSourceError(message)
         if not isinstance(store, EcomStore):
             raise DataSourceError(
-                f"Data source {self.name!r} returned {type(store).__name__}, not an EcomStore"
+                f"Data source {self.display_name!r} returned {type(store).__name__}, not an EcomStore"
             )
         return store
 

@@ -7,17 +7,21 @@ method with lists in and lists (or arrays) out.
 
 from __future__ import annotations
 
+import sys
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
 import numpy as np
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from typing_extensions import TypeVar
 
-from ecomlm_sdk.errors import ModelError, NotFittedError
+from ecomlm_sdk.errors import EcomlmError, ModelError, NotFittedError
 from ecomlm_sdk.models.device import DeviceChoice, resolve_device
+from ecomlm_sdk.options import Configurable
 from ecomlm_sdk.registry import register_kind
 
 __all__ = [
@@ -26,6 +30,7 @@ __all__ = [
     "GenerationOptions",
     "Model",
     "ModelOptions",
+    "ModelOptionsT",
     "Prediction",
     "TextClassifier",
     "TextGenerator",
@@ -61,20 +66,27 @@ class ModelOptions(BaseModel):
     quiet: bool = Field(default=False, description="Hide progress bars.")
 
 
-class Model(ABC):
-    """Common base: validated options and a device resolved through the ``select_device`` hook."""
+#: The options model of a :class:`Model` subclass.
+ModelOptionsT = TypeVar("ModelOptionsT", bound=ModelOptions, default=ModelOptions)
+
+
+class Model(Configurable[ModelOptionsT], ABC):
+    """Common base: validated options and a device resolved through the ``select_device`` hook.
+
+    Generic in its options (``TextClassifier[MyOptions]`` types ``self.options``). The public
+    entry points (``generate``, ``predict_proba``, ``embed``) own the inference context: the
+    private method runs under ``torch.inference_mode()`` when torch is loaded (torch is never
+    imported for a model that does not use it), and :meth:`place` moves tensors to
+    :attr:`device`, so a subclass does neither itself.
+    """
 
     name: ClassVar[str]
     Options: ClassVar[type[ModelOptions]] = ModelOptions
+    component_label: ClassVar[str] = "model"
+    options_error: ClassVar[type[EcomlmError]] = ModelError
 
     def __init__(self, **options: Any) -> None:
-        try:
-            self.options = self.Options(**options)
-        except ValidationError as exc:
-            raise ModelError(
-                f"Invalid options for model {self.name!r}: {exc}. "
-                f"Accepted options: {sorted(self.Options.model_fields)}"
-            ) from exc
+        super().__init__(**options)
         self.device_choice: DeviceChoice = resolve_device(self.options.device)
 
     @property
@@ -82,9 +94,30 @@ class Model(ABC):
         """The torch device string this model runs on."""
         return self.device_choice.device
 
+    def place(self, value: Any) -> Any:
+        """``value`` (a tensor, a module, or a dict of them) moved to :attr:`device`."""
+        if isinstance(value, dict):
+            return {key: self.place(item) for key, item in value.items()}
+        to = getattr(value, "to", None)
+        return to(self.device) if callable(to) else value
+
+    @contextmanager
+    def inference(self) -> Iterator[None]:
+        """The context the public entry points run the private methods in.
+
+        ``torch.inference_mode()`` when torch has been imported (a torch model imports it),
+        else nothing: a model without torch never pays for importing it.
+        """
+        torch = sys.modules.get("torch")
+        if torch is None:
+            yield
+            return
+        with torch.inference_mode():
+            yield
+
     def save(self, path: str | Path) -> Path:
         """Save to a folder (``save_pretrained`` layout, safetensors)."""
-        raise ModelError(f"Model {self.name!r} does not support save()")
+        raise ModelError(f"Model {self.display_name!r} does not support save()")
 
     @classmethod
     def load(cls, path: str | Path, **options: Any) -> Self:
@@ -108,7 +141,7 @@ class GenerationOptions(BaseModel):
     stop: list[str] | None = Field(default=None, description="Cut each output at these strings.")
 
 
-class TextGenerator(Model):
+class TextGenerator(Model[ModelOptionsT]):
     """Generates text from prompts."""
 
     def generate(self, prompts: TextInput, **options: Any) -> list[str] | list[list[str]]:
@@ -129,11 +162,14 @@ class TextGenerator(Model):
             raise ModelError(f"Invalid generation options: {exc}") from exc
         if not texts:
             return []
-        outputs = self._generate(texts, config)
+        with self.inference():
+            outputs = self._generate(texts, config)
         if len(outputs) != len(texts) or any(
             len(o) != config.num_return_sequences for o in outputs
         ):
-            raise ModelError(f"Model {self.name!r} returned outputs that do not match the prompts")
+            raise ModelError(
+                f"Model {self.display_name!r} returned outputs that do not match the prompts"
+            )
         if config.stop:
             outputs = [[_cut(o, config.stop) for o in group] for group in outputs]
         if config.num_return_sequences == 1:
@@ -176,7 +212,7 @@ class ClassificationReport(BaseModel):
     n: int
 
 
-class TextClassifier(Model):
+class TextClassifier(Model[ModelOptionsT]):
     """Assigns one of a fixed set of labels to each text."""
 
     labels: list[str]
@@ -196,14 +232,17 @@ class TextClassifier(Model):
         """Probabilities, shape ``(n, len(self.labels))``, columns in ``self.labels`` order."""
         if not getattr(self, "labels", None):
             raise NotFittedError(
-                f"Model {self.name!r} has no labels yet: call fit() or load() first"
+                f"Model {self.display_name!r} has no labels yet: call fit() or load() first"
             )
         xs = as_texts(texts)
         if not xs:
             return np.zeros((0, len(self.labels)), dtype=np.float32)
-        probs = np.asarray(self._predict_proba(xs))
+        with self.inference():
+            probs = np.asarray(self._predict_proba(xs))
         if probs.shape != (len(xs), len(self.labels)):
-            raise ModelError(f"Model {self.name!r} returned probabilities of shape {probs.shape}")
+            raise ModelError(
+                f"Model {self.display_name!r} returned probabilities of shape {probs.shape}"
+            )
         return probs
 
     def predict(self, texts: TextInput) -> list[Prediction]:
@@ -259,7 +298,7 @@ def classification_report(
     )
 
 
-class Embedder(Model):
+class Embedder(Model[ModelOptionsT]):
     """Maps texts to fixed-size float32 vectors."""
 
     def embed(self, texts: TextInput) -> np.ndarray:
@@ -267,9 +306,12 @@ class Embedder(Model):
         xs = as_texts(texts)
         if not xs:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = np.asarray(self._embed(xs), dtype=np.float32)
+        with self.inference():
+            vectors = np.asarray(self._embed(xs), dtype=np.float32)
         if vectors.ndim != 2 or vectors.shape[0] != len(xs):
-            raise ModelError(f"Model {self.name!r} returned embeddings of shape {vectors.shape}")
+            raise ModelError(
+                f"Model {self.display_name!r} returned embeddings of shape {vectors.shape}"
+            )
         return vectors
 
     @property

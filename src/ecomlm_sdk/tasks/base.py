@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import warnings
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Self, TypeVar
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from typing_extensions import TypeVar as TypingTypeVar
 
 from ecomlm_sdk._persist import (
+    CODE_KEYS,
+    WEIGHT_SOURCES,
     atomic_folder,
     check_no_code_or_redirect,
     check_version,
@@ -26,12 +30,15 @@ from ecomlm_sdk._persist import (
 )
 from ecomlm_sdk._version import __version__
 from ecomlm_sdk.data.store import Cutoff, EcomStore
-from ecomlm_sdk.errors import ModelError, NotFittedError, TaskError
+from ecomlm_sdk.errors import EcomlmError, ModelError, NotFittedError, TaskError
+from ecomlm_sdk.options import Configurable
 from ecomlm_sdk.plugins import call_hook, resolve_class
 from ecomlm_sdk.registry import register_kind
 from ecomlm_sdk.tasks.fingerprint import StoreMismatchWarning, store_fingerprint, store_mismatch
 
-__all__ = ["EvaluationReport", "Task", "TaskOptions"]
+__all__ = ["EvaluateOptions", "EvaluationReport", "Task", "TaskOptions", "TaskOptionsT"]
+
+_T = TypeVar("_T")
 
 METADATA_FILE = "ecomlm_task.json"
 
@@ -42,6 +49,21 @@ class TaskOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, protected_namespaces=())
 
     quiet: bool = Field(default=False, description="Hide progress bars.")
+
+
+#: The options model of a :class:`Task` subclass.
+TaskOptionsT = TypingTypeVar("TaskOptionsT", bound=TaskOptions, default=TaskOptions)
+
+
+class EvaluateOptions(BaseModel):
+    """Keyword arguments of a task's ``evaluate()`` besides ``store`` and ``cutoff``.
+
+    A task subclasses it (``extra="forbid"``, every field described) and sets
+    ``Task.EvaluateOptions``; :meth:`Task.evaluate` validates the arguments against it and
+    passes the ones given on to ``_evaluate``. A field left ``None`` means "the task's option".
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class EvaluationReport(BaseModel):
@@ -64,24 +86,33 @@ class EvaluationReport(BaseModel):
     details: dict[str, Any] = Field(default_factory=dict)
 
 
-class Task(ABC):
+class Task(Configurable[TaskOptionsT], ABC):
     """A unit of business value computed from an :class:`EcomStore`.
 
-    Subclasses set ``name`` and ``Options`` and implement ``_fit``, ``_predict``, ``_evaluate``,
-    ``_state`` and ``_restore``.
+    Subclasses set ``name`` and ``Options`` (or give the options model as the type parameter,
+    ``Task[MyOptions]``, which also types ``self.options``) and implement the five abstract
+    methods ``_fit``, ``_predict``, ``_evaluate``, ``_save`` and ``_load``.
+
+    The base does the chores every task shares: it validates options (and, when
+    ``EvaluateOptions`` is set, the keyword arguments of :meth:`evaluate`), refuses to predict or
+    save before fitting, checks :meth:`predict`'s frame against ``output_schema``, gives
+    ``_evaluate`` a fresh copy to train (:meth:`clone`), and on :meth:`load` drops the options
+    that say where weights come from (:meth:`saved_model_options`).
     """
 
     name: ClassVar[str]
     Options: ClassVar[type[TaskOptions]] = TaskOptions
+    component_label: ClassVar[str] = "task"
+    options_error: ClassVar[type[EcomlmError]] = TaskError
+    #: Keyword arguments :meth:`evaluate` accepts; ``None``: passed to ``_evaluate`` unchecked.
+    EvaluateOptions: ClassVar[type[BaseModel] | None] = None
+    #: Whether :meth:`evaluate` needs a ``cutoff`` (checked before ``_evaluate`` runs).
+    requires_cutoff: ClassVar[bool] = False
+    #: Column -> dtype of :meth:`predict`'s frame (checked after ``_predict``); ``None``: any.
+    output_schema: ClassVar[Mapping[str, pl.DataType | type[pl.DataType]] | None] = None
 
     def __init__(self, **options: Any) -> None:
-        try:
-            self.options = self.Options(**options)
-        except ValidationError as exc:
-            raise TaskError(
-                f"Invalid options for task {self.name!r}: {exc}. "
-                f"Accepted options: {sorted(self.Options.model_fields)}"
-            ) from exc
+        super().__init__(**options)
         self.fitted = False
         #: Set by :meth:`load` from its own argument only; models loaded by ``_load`` get it.
         self.trust_remote_code = False
@@ -95,7 +126,7 @@ class Task(ABC):
         """Learn from ``store``; returns ``self`` so calls chain: ``task.fit(s).predict(s)``."""
         self._check_store(store)
 
-        def run() -> Task:
+        def run() -> Task[Any]:
             self._fit(store)
             self.fitted = True
             self.store_fingerprint = store_fingerprint(store)
@@ -113,15 +144,26 @@ class Task(ABC):
             )
         self.check_store_matches(store)
         result: pl.DataFrame = self._run_stage("predict", store, lambda: self._predict(store))
+        self._check_output(result)
         return result
+
+    def clone(self) -> Self:
+        """A new, unfitted task with the same options (``_evaluate`` trains one on the history)."""
+        return type(self)(**self.options.model_dump())
 
     def evaluate(
         self, store: EcomStore, cutoff: Cutoff | None = None, **kwargs: Any
     ) -> EvaluationReport:
         """Fit on the history before ``cutoff`` and score what happened after it."""
         self._check_store(store)
+        if cutoff is None and self.requires_cutoff:
+            raise TaskError(
+                f"{self.display_name}.evaluate() needs a cutoff, e.g. "
+                "evaluate(store, cutoff='2011-09-09')"
+            )
+        given = self._evaluate_arguments(kwargs)
         result: EvaluationReport = self._run_stage(
-            "evaluate", store, lambda: self._evaluate(store, cutoff, **kwargs)
+            "evaluate", store, lambda: self._evaluate(store, cutoff, **given)
         )
         return result
 
@@ -196,7 +238,7 @@ class Task(ABC):
             name = meta.get("task")
             if not isinstance(name, str):
                 raise TaskError(f"{meta_path} names no task (key 'task'); save the task again")
-            return resolve_class("task", name, cls).load(  # type: ignore[return-value]
+            return resolve_class("task", name, cls).load(
                 folder, trust_remote_code=trust_remote_code
             )
         if meta.get("task") != cls.name:
@@ -225,6 +267,25 @@ class Task(ABC):
         recorded = meta.get("store")
         task.store_fingerprint = recorded if isinstance(recorded, dict) else None
         return task
+
+    # ------------------------------------------------------------------ helpers for subclasses
+    def require_fitted(self, part: _T | None) -> _T:
+        """``part`` (state ``_fit`` or ``_load`` sets), or :class:`NotFittedError` when unset."""
+        if part is None:
+            raise NotFittedError(
+                f"Task {self.display_name!r} is not fitted: call fit(store) or load() first"
+            )
+        return part
+
+    def saved_model_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
+        """Options for loading a model saved inside the task's folder.
+
+        Options naming where weights come from (``backbone``, ``name_or_path``) are dropped, since
+        the folder brings its own weights, and ``trust_remote_code`` comes only from the caller
+        of :meth:`load`.
+        """
+        kept = {k: v for k, v in options.items() if k not in WEIGHT_SOURCES | CODE_KEYS}
+        return {**kept, **self._remote_code()}
 
     # ------------------------------------------------------------------ internals
     def _run_stage(self, stage: str, store: EcomStore, run: Any) -> Any:

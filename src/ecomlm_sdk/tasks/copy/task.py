@@ -128,7 +128,7 @@ class CopyOptions(TaskOptions):
     seed: int = Field(default=0, description="Seed of the corpus and of sampling.")
 
 
-class CopyTask(Task):
+class CopyTask(Task[CopyOptions]):
     """Writes an email subject line and a product blurb for each customer.
 
     Example:
@@ -139,8 +139,7 @@ class CopyTask(Task):
     """
 
     name: ClassVar[str] = "generate-copy"
-    Options: ClassVar[type[CopyOptions]] = CopyOptions  # type: ignore[assignment]
-    options: CopyOptions
+    Options: ClassVar[type[TaskOptions]] = CopyOptions
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)

@@ -16,6 +16,7 @@ import numpy as np
 import polars as pl
 from pydantic import Field
 
+from ecomlm_sdk._deprecated import renamed
 from ecomlm_sdk._persist import read_json, write_json
 from ecomlm_sdk.data.store import Cutoff, EcomStore, to_utc_datetime
 from ecomlm_sdk.errors import NotFittedError, TaskError
@@ -36,7 +37,7 @@ from ecomlm_sdk.tasks.prediction.text_features import (
     text_features,
 )
 
-__all__ = ["PurchasePrediction", "PurchasePredictionOptions"]
+__all__ = ["PurchasePredictionOptions", "PurchasePredictionTask"]
 
 _STATE = "purchase_prediction.json"
 _REVENUE = "revenue"
@@ -44,7 +45,7 @@ _RFM = ("recency_days", "n_orders", "revenue_total")
 
 
 class PurchasePredictionOptions(TaskOptions):
-    """Options of :class:`PurchasePrediction`."""
+    """Options of :class:`PurchasePredictionTask`."""
 
     horizon_days: int = Field(default=90, ge=1, description="Predict purchases in this many days.")
     learner: str = Field(
@@ -82,7 +83,7 @@ class PurchasePredictionOptions(TaskOptions):
     )
 
 
-class PurchasePrediction(Task):
+class PurchasePredictionTask(Task[PurchasePredictionOptions]):
     """Probability that each customer buys within ``horizon_days``, and expected revenue.
 
     Example:
@@ -95,7 +96,6 @@ class PurchasePrediction(Task):
 
     name: ClassVar[str] = "purchase-prediction"
     Options: ClassVar[type[TaskOptions]] = PurchasePredictionOptions
-    options: PurchasePredictionOptions
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
@@ -343,3 +343,7 @@ def _end_of(store: EcomStore) -> dt.datetime:
             "quantity > 0, price > 0) in the store; load order data first"
         )
     return last + dt.timedelta(seconds=1)
+
+
+#: The class was called ``PurchasePrediction`` in 0.1 (kept, with a warning, for one release).
+__getattr__ = renamed(__name__, {"PurchasePrediction": "PurchasePredictionTask"}, globals())

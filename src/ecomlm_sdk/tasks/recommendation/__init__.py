@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from ecomlm_sdk._deprecated import renamed
 from ecomlm_sdk.tasks.recommendation.metrics import ranking_metrics
 from ecomlm_sdk.tasks.recommendation.task import (
     DEFAULT_DISCOVER_WEIGHTS,
     DEFAULT_WEIGHTS,
-    Recommendation,
     RecommendationOptions,
+    RecommendationTask,
 )
 
 __all__ = [
     "DEFAULT_DISCOVER_WEIGHTS",
     "DEFAULT_WEIGHTS",
-    "Recommendation",
     "RecommendationOptions",
+    "RecommendationTask",
     "ranking_metrics",
 ]
+
+#: ``Recommendation`` was renamed ``RecommendationTask`` (kept, with a warning, for 0.x).
+__getattr__ = renamed(__name__, {"Recommendation": "RecommendationTask"}, globals())

@@ -85,7 +85,7 @@ class RecommenderState:
             if not (folder / name).is_file():
                 raise TaskError(
                     f"{folder / name} is missing: the folder was not written by "
-                    "Recommendation.save(); fit and save the task again"
+                    "RecommendationTask.save(); fit and save the task again"
                 )
         meta_path, tensor_path = folder / STATE_JSON, folder / STATE_TENSORS
         meta = read_json(meta_path, error=TaskError, what="saved task")

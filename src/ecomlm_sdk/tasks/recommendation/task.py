@@ -17,6 +17,7 @@ import polars as pl
 import scipy.sparse as sp
 from pydantic import Field
 
+from ecomlm_sdk._deprecated import renamed
 from ecomlm_sdk.data.store import Cutoff, EcomStore, to_utc_datetime
 from ecomlm_sdk.errors import NotFittedError, TaskError
 from ecomlm_sdk.progress import progress
@@ -32,7 +33,12 @@ from ecomlm_sdk.tasks.recommendation.state import (
     clean_purchases,
 )
 
-__all__ = ["DEFAULT_DISCOVER_WEIGHTS", "DEFAULT_WEIGHTS", "Recommendation", "RecommendationOptions"]
+__all__ = [
+    "DEFAULT_DISCOVER_WEIGHTS",
+    "DEFAULT_WEIGHTS",
+    "RecommendationOptions",
+    "RecommendationTask",
+]
 
 #: Blend for "buy again" lists. Chosen by ``benchmarks/tune_recommendation.py`` on a validation
 #: split (fit before 2011-07-24, judge to 2011-10-01) that ends where the test training window
@@ -65,7 +71,7 @@ Strategy = Literal["hybrid", "popularity", "repeat", "itemknn", "ease", "content
 
 
 class RecommendationOptions(TaskOptions):
-    """Options of :class:`Recommendation`."""
+    """Options of :class:`RecommendationTask`."""
 
     k: int = Field(default=10, ge=1, description="Products per customer.")
     strategy: Strategy = Field(
@@ -109,7 +115,7 @@ class RecommendationOptions(TaskOptions):
     batch_size: int = Field(default=1024, ge=1, description="Customers scored per batch.")
 
 
-class Recommendation(Task):
+class RecommendationTask(Task[RecommendationOptions]):
     """Top-k product recommendations per customer.
 
     Example:
@@ -121,7 +127,6 @@ class Recommendation(Task):
 
     name: ClassVar[str] = "recommendation"
     Options: ClassVar[type[TaskOptions]] = RecommendationOptions
-    options: RecommendationOptions
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
@@ -248,7 +253,7 @@ class Recommendation(Task):
     def _require_state(self) -> RecommenderState:
         if self.state is None:
             raise NotFittedError(
-                "Task 'recommendation' is not fitted: call fit(store) or Recommendation.load()"
+                "Task 'recommendation' is not fitted: call fit(store) or RecommendationTask.load()"
             )
         return self.state
 
@@ -405,3 +410,7 @@ def _products_by_customer(purchases: pl.DataFrame) -> dict[str, set[str]]:
 def _embed_titles(embedder: str, titles: list[str]) -> np.ndarray:
     """Title embeddings through the in-process cache: evaluate() then fit() embeds once."""
     return embed_texts(embedder, titles)
+
+
+#: The class was called ``Recommendation`` in 0.1 (kept, with a warning, for one release).
+__getattr__ = renamed(__name__, {"Recommendation": "RecommendationTask"}, globals())
