@@ -12,7 +12,7 @@ from ecomlm_sdk.data.report import REJECTS_SCHEMA, FileLoadReport, empty_rejects
 from ecomlm_sdk.errors import DataSourceError
 from ecomlm_shopify.reading import ROW, RawFile
 from ecomlm_shopify.safety import shown_value, shown_values
-from ecomlm_shopify.values import Check, raw
+from ecomlm_shopify.values import Check, clean, parse_timestamp, raw
 
 __all__ = [
     "BAD_COLUMN",
@@ -25,6 +25,7 @@ __all__ = [
     "not_blank",
     "read_cells",
     "rejects_of",
+    "updated_at",
 ]
 
 BAD_COLUMN, BAD_VALUE, BAD_REASON = "_bad_column", "_bad_value", "_bad_reason"
@@ -57,6 +58,15 @@ def ensure_columns(
         )
     absent = [c for c in wanted if c not in file.header]
     return frame.with_columns(pl.lit(None, dtype=pl.String()).alias(c) for c in absent)
+
+
+def updated_at(header: Sequence[str]) -> pl.Expr:
+    """The row's ``Updated At`` (any case) as a UTC timestamp, null when the export has no
+    such column or the cell cannot be read; used only to pick the latest of two exports."""
+    column = next((c for c in header if c.strip().lower() == "updated at"), None)
+    if column is None:
+        return pl.lit(None, dtype=pl.Datetime("us", "UTC"))
+    return parse_timestamp(clean(pl.col(column)))
 
 
 def _email_id(email: str) -> str:

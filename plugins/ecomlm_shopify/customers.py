@@ -18,6 +18,7 @@ from ecomlm_shopify.common import (
     first_failure,
     not_blank,
     rejects_of,
+    updated_at,
 )
 from ecomlm_shopify.headers import KNOWN_COLUMNS, OLD_CUSTOMER_ALIASES
 from ecomlm_shopify.reading import ROW, RawFile
@@ -127,6 +128,8 @@ def load_customers(file: RawFile, *, strict: bool) -> FileResult:
         pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("created_at"),
         parse_tags(pl.col("Tags")).alias("tags"),
         *extras,
+        ROW,
+        updated_at(header).alias("_updated_at"),
     )
     report = FileLoadReport(
         file=str(file.path),

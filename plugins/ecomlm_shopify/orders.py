@@ -23,6 +23,7 @@ from ecomlm_shopify.common import (
     first_failure,
     read_cells,
     rejects_of,
+    updated_at,
 )
 from ecomlm_shopify.fastparse import MONEY, QUANTITY, TIMESTAMP, finish
 from ecomlm_shopify.headers import KNOWN_COLUMNS
@@ -188,7 +189,7 @@ def load_orders(
     missing["Lineitem price"] = missing_price
     bad, good = _split_bad(df, checks, missing_name, missing, overrides)
     rejects = rejects_of(file, "orders", bad, strict=strict)
-    orders = _orders(good, email_to_customer)
+    orders = _orders(good, email_to_customer, updated_at(file.header))
     runs = pl.col("Name").ne_missing(pl.col("Name").shift()).sum()
     contiguous = bool(df.select(runs == first.sum()).item())
     lines = _lines(good, sku_to_product, extras, contiguous=contiguous)
@@ -280,7 +281,9 @@ def _split_bad(
     return bad, df.filter(~pl.col(_BAD) & ~follows)
 
 
-def _orders(good: pl.DataFrame, email_to_customer: pl.DataFrame | None) -> pl.DataFrame:
+def _orders(
+    good: pl.DataFrame, email_to_customer: pl.DataFrame | None, updated: pl.Expr
+) -> pl.DataFrame:
     """The ``orders`` table from the first row of each order among the rows that load."""
     # lazy, so that the filter gathers only the columns selected, not all of ``good``
     orders = (
@@ -297,6 +300,8 @@ def _orders(good: pl.DataFrame, email_to_customer: pl.DataFrame | None) -> pl.Da
             _status("Fulfillment Status").alias("fulfillment_status"),
             "cancelled_at",
             pl.coalesce("Shipping Country", "Billing Country").alias("country"),
+            ROW,
+            updated.alias("_updated_at"),
         )
         .collect()
     )
@@ -328,6 +333,8 @@ def _orders(good: pl.DataFrame, email_to_customer: pl.DataFrame | None) -> pl.Da
         "cancelled_at",
         pl.col("cancelled_at").is_not_null().alias("is_cancelled"),
         "country",
+        ROW,
+        "_updated_at",
     )
 
 
@@ -391,4 +398,5 @@ def _lines(
         "unit_price",
         "discount",
         *extras,
+        ROW,
     )

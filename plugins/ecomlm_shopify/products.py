@@ -21,6 +21,7 @@ from ecomlm_shopify.common import (
     first_failure,
     not_blank,
     rejects_of,
+    updated_at,
 )
 from ecomlm_shopify.headers import KNOWN_COLUMNS, NEW_PRODUCT_ALIASES, metafield_key
 from ecomlm_shopify.notation import detect_notation
@@ -202,6 +203,8 @@ def load_products(file: RawFile, *, strict: bool, decimal_comma: bool | None = N
         pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("created_at"),
         damaged.fill_null(False).alias("barcode_damaged"),
         *extras,
+        ROW,
+        updated_at(header).alias("_updated_at"),
     )
     report = FileLoadReport(
         file=str(file.path),

@@ -31,6 +31,7 @@ from ecomlm_shopify.limits import (
     DEFAULT_MIN_DATE,
     ReadLimits,
 )
+from ecomlm_shopify.merge import HIDDEN, MergeSpec, merge_files
 from ecomlm_shopify.orders import load_orders
 from ecomlm_shopify.products import load_products
 from ecomlm_shopify.reading import RawFile, open_export
@@ -126,7 +127,17 @@ def _skipped(file: RawFile, why: str) -> FileLoadReport:
 
 
 def _concat(frames: list[pl.DataFrame]) -> pl.DataFrame | None:
-    return pl.concat(frames, how="diagonal_relaxed") if frames else None
+    """The frames of one table, the loaders' hidden merge columns dropped."""
+    if not frames:
+        return None
+    return pl.concat(frames, how="diagonal_relaxed").drop(HIDDEN, strict=False)
+
+
+_MERGES: dict[str, MergeSpec] = {
+    "customers": MergeSpec("customers", "customer_id", "Customer ID"),
+    "products": MergeSpec("products", "variant_id", "Variant SKU"),
+    "orders": MergeSpec("orders", "order_id", "Name", child="order_lines"),
+}
 
 
 class ShopifyCsvSource(DataSource[ShopifyCsvOptions]):
@@ -189,6 +200,8 @@ class ShopifyCsvSource(DataSource[ShopifyCsvOptions]):
                     ),
                 )
             )
+        for kind in ("customers", "products"):
+            results[kind] = merge_files(results[kind], by_kind[kind], _MERGES[kind], strict=strict)
         customers = _concat([r.tables["customers"] for r in results["customers"]])
         products = _concat([r.tables["products"] for r in results["products"]])
         emails = (
@@ -220,6 +233,9 @@ class ShopifyCsvSource(DataSource[ShopifyCsvOptions]):
                     ),
                 )
             )
+        results["orders"] = merge_files(
+            results["orders"], by_kind["orders"], _MERGES["orders"], strict=strict
+        )
         done = [r for kind in ("customers", "products", "orders") for r in results[kind]]
         rejects = [r.rejects for r in done if r.rejects.height]
         return EcomStore(
