@@ -363,7 +363,9 @@ class SupportTask(Task[SupportOptions]):
         intents = [str(x) for x in frame.get_column("intent").to_list()]
         path = self.options.knowledge_base or knowledge_base_path()
         self.knowledge_base = KnowledgeBase.from_json(path)
+        faq_from: int | None = None
         if self.options.train_on_faq:
+            faq_from = len(texts)
             learnt = set(intents)
             faq = [e for e in self.knowledge_base.entries if e.intent in learnt]
             texts += [redact(e.question) for e in faq]
@@ -382,6 +384,9 @@ class SupportTask(Task[SupportOptions]):
             kept, held = list(range(len(texts))), []
         if len(held) < MIN_HELD_OUT:
             kept, held = list(range(len(texts))), []
+        if faq_from is not None:  # the FAQ's plain questions always train the classifier
+            kept = sorted({*kept, *(i for i in held if i >= faq_from)})
+            held = [i for i in held if i < faq_from]
         classifier.fit([texts[i] for i in kept], [intents[i] for i in kept], **fit_options)
         self.classifier = classifier
         self._memory = vectors[kept]
