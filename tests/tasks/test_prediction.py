@@ -179,3 +179,41 @@ def test_metric_helpers() -> None:
     table = calibration_table(np.array([0, 1, 1]), np.array([0.05, 0.95, 0.99]))
     assert table.get_column("observed_rate").to_list() == [0.0, 1.0]
     assert table.get_column("customers").to_list() == [1, 2]
+
+
+def test_fallback_to_logistic_regression_is_recorded_and_saved(
+    shop: EcomStore, tmp_path: Path
+) -> None:
+    from ecomlm_sdk.tasks.baselines import fallback_record
+
+    cutoff = "2011-09-01"
+    pp = ecomlm_sdk.task("purchase-prediction", horizon_days=60, snapshots=2, threads=1)
+    report = pp.evaluate(shop, cutoff=cutoff)
+    expected = fallback_record(report.metrics, report.baselines, "roc_auc", {"logistic"})
+    assert report.details["fallback"] == expected == pp.pending_fallback
+    assert report.details["strongest_baseline"] in report.baselines
+    assert pp.fallback is None  # served from the next fit() on
+    pp.fit(shop)
+    assert pp.fallback == expected and pp._learner() == ("logistic" if expected else "lightgbm")
+    again = ecomlm_sdk.load_task(pp.save(tmp_path / "pp"))
+    assert again.fallback == pp.fallback and again._learner() == pp._learner()
+    # Forced: a record naming logistic regression makes fit() train it.
+    pp.pending_fallback = {"baseline": "logistic", "metric": "roc_auc"}
+    pp.fit(shop)
+    pp.save(tmp_path / "pp2")
+    assert (tmp_path / "pp2" / "logistic.json").is_file()
+    off = ecomlm_sdk.task(
+        "purchase-prediction", horizon_days=60, snapshots=2, threads=1, fallback_to_baseline=False
+    )
+    assert off.evaluate(shop, cutoff=cutoff).details["fallback"] is None
+
+
+def test_fallback_record_takes_the_best_servable_baseline() -> None:
+    from ecomlm_sdk.tasks.baselines import fallback_record, strongest_baseline
+
+    baselines = {"bgnbd": {"roc_auc": 0.8}, "logistic": {"roc_auc": 0.75}}
+    assert strongest_baseline(baselines, "roc_auc") == ("bgnbd", 0.8)
+    record = fallback_record({"roc_auc": 0.7}, baselines, "roc_auc", {"logistic"})
+    assert record is not None and record["baseline"] == "logistic"
+    assert record["baseline_value"] == pytest.approx(0.75)
+    assert fallback_record({"roc_auc": 0.76}, baselines, "roc_auc", {"logistic"}) is None

@@ -210,3 +210,32 @@ def test_sparse_ease_ranks_like_dense_and_round_trips(shop: EcomStore, tmp_path:
     loaded = Recommendation.load(rec.save(tmp_path / "rec"))
     assert loaded.state is not None and sp.issparse(loaded.state.ease)
     assert_frame_equal(loaded.recommend(ids, exclude_owned=True), lists[4])
+
+
+def test_fallback_to_a_stronger_baseline_is_used_and_saved(shop: EcomStore, tmp_path: Path) -> None:
+    # A "hybrid" of best sellers only: buy-again beats it on this shop of repeat buyers.
+    rec = ecomlm_sdk.task("recommendation", k=3, embedder=None, weights={"popularity": 1.0})
+    report = rec.evaluate(shop, cutoff="2011-08-01")
+    fallback = report.details["fallback"]
+    assert report.details["strongest_baseline"] == "repeat"
+    assert fallback["baseline"] == "repeat" and fallback["exclude_owned"] is False
+    assert fallback["baseline_value"] > fallback["model_value"]
+    assert fallback["model_value"] == pytest.approx(report.metrics["ndcg@3"])
+    assert rec.fallback is None  # evaluate() leaves the fitted task alone; fit() serves it
+    rec.fit(shop)
+    assert rec.fallback == fallback
+    buyer = shop.purchases().get_column("customer_id")[0]
+    owned = set(shop.purchases().filter(pl.col("customer_id") == buyer)["product_id"])
+    assert set(rec.recommend([buyer])["product_id"]) & owned  # buy-again lists owned products
+    again = ecomlm_sdk.load_task(rec.save(tmp_path / "rec"))
+    assert again.fallback == rec.fallback
+    assert_frame_equal(again.recommend([buyer]), rec.recommend([buyer]), check_exact=False)
+    off = ecomlm_sdk.task(
+        "recommendation",
+        k=3,
+        embedder=None,
+        weights={"popularity": 1.0},
+        fallback_to_baseline=False,
+    )
+    assert off.evaluate(shop, cutoff="2011-08-01").details["fallback"] is None
+    assert off.pending_fallback is None

@@ -4,8 +4,9 @@ Steps, each timed: load and validate the bundled store (real UCI Online Retail t
 evaluate and fit purchase prediction; recommend products for the top customers; train the support
 intent model and answer real-looking messages (an order-status question from its owner and from
 someone else, a hand-off); train a small GPT-2 on the store's own product text and write
-marketing copy for one segment; plan a campaign and report incremental ROI with intervals;
-write the report. Everything runs offline; models run on a GPU when one is available.
+marketing copy for one segment; measure the store's own campaigns (with ``--path``: only those;
+without campaign exposures the section says so), or, for the bundled sample shop only, show the
+method on a synthetic experiment labelled synthetic everywhere; write the report. Everything runs offline; models run on a GPU when one is available.
 
 Each step computes in :mod:`ecomlm_sdk.app.steps` and is written up by
 :mod:`ecomlm_sdk.report.quickstart`.
@@ -24,19 +25,33 @@ from ecomlm_sdk._version import __version__
 from ecomlm_sdk.app.steps import (
     CampaignStep,
     PredictionStep,
+    StoreCampaign,
     campaign_step,
     copy_step,
     cutoffs,
     prediction_step,
     recommendation_step,
+    store_campaigns_step,
     store_step,
     support_step,
 )
+from ecomlm_sdk.data.store import EcomStore
 from ecomlm_sdk.models.device import resolve_device
+from ecomlm_sdk.report import campaigns as campaign_sections
 from ecomlm_sdk.report import quickstart as sections
 from ecomlm_sdk.report.html import HtmlReport
+from ecomlm_sdk.tasks.baselines import strongest_baseline
 
-__all__ = ["QuickstartOptions", "QuickstartResult", "run_quickstart"]
+__all__ = [
+    "QuickstartOptions",
+    "QuickstartResult",
+    "campaign_report",
+    "report_title",
+    "run_quickstart",
+]
+
+#: How the bundled sample shop is named in titles.
+SAMPLE_SHOP = "the bundled sample shop (UCI Online Retail)"
 
 T = TypeVar("T")
 
@@ -85,15 +100,78 @@ class _Runner:
         return result
 
 
-def _campaign_headline(step: CampaignStep) -> dict[str, float]:
+def _synthetic_headline(step: CampaignStep) -> dict[str, float]:
     figures: dict[str, float] = {}
     roi = step.result.arm("email").incremental_roi
     if roi is not None:
-        figures["email incremental ROI"] = roi.value
+        figures["synthetic experiment (not the shop's): email incremental ROI"] = roi.value
     measured = step.plan.incremental_roi
     if measured is not None:
-        figures["planned campaign measured incremental ROI"] = measured.value
+        figures["synthetic experiment (not the shop's): plan's measured incremental ROI"] = (
+            measured.value
+        )
     return figures
+
+
+def _own_headline(campaigns: list[StoreCampaign]) -> dict[str, float]:
+    """The most recent own campaign: incremental ROI when it had a control, else attributed."""
+    if not campaigns:
+        return {}
+    latest = campaigns[0]
+    if latest.experiment is not None:
+        for arm in latest.experiment.arms:
+            if not arm.is_control and arm.incremental_roi is not None:
+                return {
+                    f"campaign {latest.roi.campaign_id} ({arm.arm}) incremental ROI": (
+                        arm.incremental_roi.value
+                    )
+                }
+    if latest.roi.roi is not None:
+        return {f"campaign {latest.roi.campaign_id} attributed ROI": latest.roi.roi}
+    return {}
+
+
+def report_title(path: str | None, store: EcomStore | None = None) -> str:
+    """The report's title, naming where the store came from."""
+    if path is None:
+        return f"ecomlm-sdk report: {SAMPLE_SHOP}"
+    source = store.source if store is not None and store.source else "shopify_csv"
+    return f"ecomlm-sdk report: {source} exports in {path}"
+
+
+def campaign_report(
+    report: HtmlReport,
+    store: EcomStore,
+    path: str | None,
+    options: QuickstartOptions,
+    echo: Callable[[str], None],
+) -> dict[str, float]:
+    """Add the campaign section and return its headline figures.
+
+    The store's own campaigns when it has exposures; otherwise, for your exports, a section
+    saying there are none and how to measure one (no figures); only for the bundled sample shop
+    (``path`` is None), the method on a synthetic experiment, labelled synthetic everywhere.
+    """
+    own = store_campaigns_step(store, options.margin, echo)
+    if own:
+        campaign_sections.store_campaigns_section(report, own)
+        return _own_headline(own)
+    if path is not None:
+        campaign_sections.no_campaigns_section(report)
+        echo("      no campaign exposures in the exports: no campaign figures")
+        return {}
+    step = campaign_step(options.cost_per_contact, options.margin, options.seed, echo)
+    campaign_sections.synthetic_campaign_section(
+        report, step.result, step.plan, step.cost_per_contact
+    )
+    return _synthetic_headline(step)
+
+
+def _baseline_headline(
+    label: str, baselines: dict[str, dict[str, float]], metric: str
+) -> dict[str, float]:
+    best = strongest_baseline(baselines, metric)
+    return {f"{label}, strongest baseline ({best[0]})": best[1]} if best else {}
 
 
 def run_quickstart(
@@ -104,14 +182,18 @@ def run_quickstart(
     run = _Runner(options, echo)
     device = resolve_device()
     run.echo(f"ecomlm-sdk {__version__} on {device.device} ({device.reason})")
-    report = HtmlReport(
-        "ecomlm-sdk quickstart: the sample shop",
-        subtitle="Real UCI Online Retail transactions (Chen, Sain & Guo 2012, CC BY 4.0), "
-        f"analysed offline on {device.device}.",
-    )
     headline: dict[str, float] = {}
 
     loaded = run.step("Loading the store", lambda: store_step(options.path, run.echo))
+    report = HtmlReport(
+        report_title(options.path, loaded.store),
+        subtitle=(
+            "Real UCI Online Retail transactions (Chen, Sain & Guo 2012, CC BY 4.0)"
+            if options.path is None
+            else f"Your Shopify exports from {options.path}"
+        )
+        + f", analysed offline on {device.device}.",
+    )
     sections.store_section(report, loaded.path, loaded.counts, str(loaded.store.load_report))
     shop = loaded.store
     cuts = cutoffs(shop, options.path)
@@ -119,12 +201,19 @@ def run_quickstart(
     def prediction() -> PredictionStep:
         step = prediction_step(shop, cuts["prediction"], run.echo)
         sections.prediction_section(
-            report, step.cutoff, step.metrics, step.baselines, step.calibration, step.scores
+            report,
+            step.cutoff,
+            step.metrics,
+            step.baselines,
+            step.calibration,
+            step.scores,
+            step.fallback,
         )
         return step
 
     predicted = run.step("Purchase prediction", prediction)
     headline["purchase ROC-AUC"] = predicted.metrics["roc_auc"]
+    headline.update(_baseline_headline("purchase ROC-AUC", predicted.baselines, "roc_auc"))
     scores = predicted.scores
 
     def recommendation() -> None:
@@ -132,9 +221,10 @@ def run_quickstart(
             shop, cuts["recommendation"], scores, options.top_customers, run.echo
         )
         sections.recommendation_section(
-            report, step.cutoff, step.metrics, step.baselines, step.picks, step.top
+            report, step.cutoff, step.metrics, step.baselines, step.picks, step.top, step.fallback
         )
         headline["recommendation NDCG@10"] = step.metrics["ndcg@10"]
+        headline.update(_baseline_headline("recommendation NDCG@10", step.baselines, "ndcg@10"))
 
     run.step("Recommendations", recommendation)
 
@@ -153,11 +243,9 @@ def run_quickstart(
     run.step("Marketing copy", copy)
 
     def campaign() -> None:
-        step = campaign_step(options.cost_per_contact, options.margin, options.seed, run.echo)
-        sections.campaign_section(report, step.result, step.plan, step.cost_per_contact)
-        headline.update(_campaign_headline(step))
+        headline.update(campaign_report(report, shop, options.path, options, run.echo))
 
-    run.step("Campaign plan and incremental ROI", campaign)
+    run.step("Campaigns and incremental ROI", campaign)
     sections.timings_section(report, run.timings)
     path = run.step("Writing the report", lambda: report.write(options.output))
     return QuickstartResult(

@@ -18,10 +18,12 @@ import ecomlm_sdk
 from ecomlm_sdk.data.store import EcomStore
 from ecomlm_sdk.errors import TaskError
 from ecomlm_sdk.privacy import redact
+from ecomlm_sdk.roi.campaign import CampaignRoi, campaign_experiment, campaign_roi
 from ecomlm_sdk.roi.experiment import ExperimentResult, analyze_experiment
 from ecomlm_sdk.roi.planner import CampaignPlan, plan_campaign
 from ecomlm_sdk.roi.synthetic import synthetic_experiment
 from ecomlm_sdk.roi.uplift import TwoModelUplift
+from ecomlm_sdk.tasks.baselines import strongest_baseline
 
 __all__ = [
     "SAMPLE_CUTOFFS",
@@ -29,6 +31,7 @@ __all__ = [
     "CopyStep",
     "PredictionStep",
     "RecommendationStep",
+    "StoreCampaign",
     "StoreStep",
     "SupportStep",
     "campaign_step",
@@ -37,6 +40,7 @@ __all__ = [
     "load",
     "prediction_step",
     "recommendation_step",
+    "store_campaigns_step",
     "store_step",
     "support_step",
 ]
@@ -112,6 +116,8 @@ class PredictionStep:
     baselines: dict[str, dict[str, float]]
     calibration: pl.DataFrame | None
     scores: pl.DataFrame
+    #: The baseline served instead of the model (``details["fallback"]``), or ``None``.
+    fallback: dict[str, Any] | None = None
 
 
 def prediction_step(store: EcomStore, cutoff: str, echo: Echo) -> PredictionStep:
@@ -119,12 +125,16 @@ def prediction_step(store: EcomStore, cutoff: str, echo: Echo) -> PredictionStep
     pp = ecomlm_sdk.task("purchase-prediction", horizon_days=90)
     evaluation = pp.evaluate(store, cutoff=cutoff)
     metrics = evaluation.metrics
-    recency = evaluation.baselines.get("recency", {})
+    best = strongest_baseline(evaluation.baselines, "roc_auc")
     echo(
-        f"      ROC-AUC {metrics['roc_auc']:.3f} (recency baseline {recency.get('roc_auc', float('nan')):.3f}), "
+        f"      ROC-AUC {metrics['roc_auc']:.3f} (strongest baseline "
+        f"{best[0] if best else '-'} {best[1] if best else float('nan'):.3f}), "
         f"PR-AUC {metrics['pr_auc']:.3f}"
     )
-    scores: pl.DataFrame = pp.fit(store).predict(store)
+    fallback = evaluation.details.get("fallback")
+    if fallback:
+        echo(f"      the {fallback['baseline']} baseline scores better: the task uses it")
+    scores: pl.DataFrame = pp.fit(store).predict(store)  # fits the fallback, if any
     calibration = evaluation.details.get("calibration")
     return PredictionStep(
         cutoff=cutoff,
@@ -132,6 +142,7 @@ def prediction_step(store: EcomStore, cutoff: str, echo: Echo) -> PredictionStep
         baselines=dict(evaluation.baselines),
         calibration=calibration if isinstance(calibration, pl.DataFrame) else None,
         scores=scores,
+        fallback=fallback if isinstance(fallback, dict) else None,
     )
 
 
@@ -145,17 +156,26 @@ class RecommendationStep:
     baselines: dict[str, dict[str, float]]
     picks: pl.DataFrame
     top: int
+    #: The baseline served instead of the hybrid (``details["fallback"]``), or ``None``.
+    fallback: dict[str, Any] | None = None
 
 
 def recommendation_step(
     store: EcomStore, cutoff: str, scores: pl.DataFrame, top: int, echo: Echo
 ) -> RecommendationStep:
     """Evaluate the recommender on a time split, then recommend for the most valuable customers."""
-    evaluation = ecomlm_sdk.task("recommendation", k=10).evaluate(store, cutoff=cutoff)
+    rec = ecomlm_sdk.task("recommendation", k=10)
+    evaluation = rec.evaluate(store, cutoff=cutoff)
     ndcg = evaluation.metrics["ndcg@10"]
-    popularity = evaluation.baselines.get("popularity", {}).get("ndcg@10", float("nan"))
-    echo(f"      NDCG@10 {ndcg:.3f} (popularity baseline {popularity:.3f})")
-    rec = ecomlm_sdk.task("recommendation", k=10).fit(store)
+    best = strongest_baseline(evaluation.baselines, "ndcg@10")
+    echo(
+        f"      NDCG@10 {ndcg:.3f} (strongest baseline {best[0] if best else '-'} "
+        f"{best[1] if best else float('nan'):.3f})"
+    )
+    fallback = evaluation.details.get("fallback")
+    if fallback:
+        echo(f"      the {fallback['baseline']} baseline ranks better: the task uses it")
+    rec.fit(store)  # serves the fallback baseline, if any
     ids = (
         scores.sort("expected_revenue", descending=True)
         .get_column("customer_id")
@@ -168,6 +188,7 @@ def recommendation_step(
         baselines=dict(evaluation.baselines),
         picks=rec.recommend(ids, k=5),
         top=top,
+        fallback=fallback if isinstance(fallback, dict) else None,
     )
 
 
@@ -310,9 +331,50 @@ def campaign_step(cost_per_contact: float, margin: float, seed: int, echo: Echo)
     roi = result.arm("email").incremental_roi
     if roi is not None:
         echo(
-            f"      email arm incremental ROI {roi.value:.2f} (95% interval {roi.low:.2f} to {roi.high:.2f})"
+            f"      synthetic experiment (not the shop's data): email arm incremental ROI "
+            f"{roi.value:.2f} (95% interval {roi.low:.2f} to {roi.high:.2f})"
         )
     echo(
-        f"      plan: contact {plan.contacts:,} customers, expected ROI {plan.expected_roi or 0:.2f}"
+        f"      synthetic plan: contact {plan.contacts:,} of the synthetic customers, "
+        f"expected ROI {plan.expected_roi or 0:.2f}"
     )
     return CampaignStep(result=result, plan=plan, cost_per_contact=cost_per_contact)
+
+
+# ------------------------------------------------------------------------------------- own campaigns
+@dataclass(frozen=True)
+class StoreCampaign:
+    """One of the store's own campaigns: attributed ROI, and the experiment when it has a control."""
+
+    roi: CampaignRoi
+    experiment: ExperimentResult | None
+    name: str
+
+
+def store_campaigns_step(
+    store: EcomStore, margin: float, echo: Echo, *, control: str = "control", limit: int = 5
+) -> list[StoreCampaign]:
+    """Measure the store's own campaigns (those with exposures), most recent first.
+
+    Returns an empty list when the store holds no campaign exposures: nothing is invented.
+    """
+    exposed = store.campaign_exposures.get_column("campaign_id").unique().to_list()
+    names = dict(store.campaigns.select("campaign_id", "name").iter_rows())
+    starts = dict(store.campaigns.select("campaign_id", "start_at").iter_rows())
+    ordered = sorted(exposed, key=lambda c: (starts.get(c) is None, starts.get(c)), reverse=True)
+    measured = []
+    for campaign_id in ordered[:limit]:
+        roi = campaign_roi(store, campaign_id, margin=margin, control=control)
+        arms = set(
+            store.campaign_exposures.filter(pl.col("campaign_id") == campaign_id)
+            .get_column("arm")
+            .to_list()
+        )
+        experiment = None
+        if control in arms and len(arms) >= 2:
+            experiment = campaign_experiment(store, campaign_id, margin=margin, control=control)
+        measured.append(
+            StoreCampaign(roi=roi, experiment=experiment, name=str(names.get(campaign_id) or ""))
+        )
+    echo(f"      {len(measured)} campaign(s) of the store's own measured")
+    return measured

@@ -11,10 +11,10 @@ from typing import Any
 
 import polars as pl
 
+from ecomlm_sdk.report.campaigns import synthetic_campaign_section as campaign_section
 from ecomlm_sdk.report.charts import calibration_chart
 from ecomlm_sdk.report.html import HtmlReport
-from ecomlm_sdk.roi.experiment import ExperimentResult
-from ecomlm_sdk.roi.planner import CampaignPlan
+from ecomlm_sdk.tasks.baselines import strongest_baseline
 
 __all__ = [
     "campaign_section",
@@ -25,6 +25,59 @@ __all__ = [
     "support_section",
     "timings_section",
 ]
+
+
+#: Plain names of the baselines the evaluations compute.
+BASELINE_NAMES = {
+    "repeat": "buy-again (each customer's own most-bought products)",
+    "popularity": "best sellers",
+    "itemknn": "item-to-item similarity",
+    "ease": "EASE",
+    "content": "product-text similarity",
+    "recency": "recency alone",
+    "bgnbd": "BG/NBD",
+    "rfm_logistic": "logistic regression on recency, frequency and spend",
+    "logistic": "logistic regression on every feature",
+}
+
+
+def versus(
+    label: str,
+    metrics: Mapping[str, Any],
+    baselines: Mapping[str, Mapping[str, float]],
+    metric: str,
+    fallback: Mapping[str, Any] | None,
+) -> str:
+    """One sentence: the model against the strongest baseline, and what the task serves."""
+    best = strongest_baseline(baselines, metric)
+    model = metrics.get(metric)
+    if best is None or not isinstance(model, float):
+        return f"No baseline was computed for {label}."
+    name, value = best
+    plain = BASELINE_NAMES.get(name, name)
+    if model > value:
+        return (
+            f"The model's {label} is {model:.3f}, above the strongest baseline, {plain} "
+            f"({value:.3f}): the model is used."
+        )
+    if fallback:
+        served = BASELINE_NAMES.get(str(fallback["baseline"]), str(fallback["baseline"]))
+        return (
+            f"The model does not beat the strongest baseline on this shop's data: {label} "
+            f"{model:.3f} against {value:.3f} for {plain}. The task therefore uses {served} "
+            f"({float(fallback['baseline_value']):.3f}) instead (fallback_to_baseline=True): "
+            "the scores below come from it."
+            if fallback["baseline"] == name
+            else f"The model does not beat the strongest baseline on this shop's data: {label} "
+            f"{model:.3f} against {value:.3f} for {plain}, which cannot serve in its place; the "
+            f"task uses {served} ({float(fallback['baseline_value']):.3f}) instead "
+            "(fallback_to_baseline=True)."
+        )
+    return (
+        f"The model does not beat the strongest baseline on this shop's data: {label} "
+        f"{model:.3f} against {value:.3f} for {plain}. The task keeps its own model: that "
+        "baseline cannot serve in its place, or fallback_to_baseline is off."
+    )
 
 
 def store_section(
@@ -50,6 +103,7 @@ def prediction_section(
     baselines: Mapping[str, Mapping[str, float]],
     calibration: pl.DataFrame | None,
     scores: pl.DataFrame,
+    fallback: Mapping[str, Any] | None = None,
 ) -> None:
     """Purchase prediction: the leak-free protocol, metrics against baselines, calibration."""
     section = report.section("Who will buy in the next 90 days")
@@ -59,6 +113,7 @@ def prediction_section(
         "comes from the window it is judged on."
     )
     section.metrics({k: v for k, v in metrics.items() if isinstance(v, float)})
+    section.text(versus("ROC-AUC", metrics, baselines, "roc_auc", fallback))
     baseline_rows = [
         {"model": name, **{k: v for k, v in values.items() if k in ("roc_auc", "pr_auc")}}
         for name, values in {"ecomlm (this model)": metrics, **baselines}.items()
@@ -78,6 +133,7 @@ def recommendation_section(
     baselines: Mapping[str, Mapping[str, float]],
     picks: pl.DataFrame,
     top: int,
+    fallback: Mapping[str, Any] | None = None,
 ) -> None:
     """Recommendations: the time split, metrics against baselines, the picks."""
     section = report.section("What to show each customer")
@@ -87,6 +143,7 @@ def recommendation_section(
         "highest expected revenue."
     )
     section.metrics({k: v for k, v in metrics.items() if isinstance(v, float)})
+    section.text(versus("NDCG@10", metrics, baselines, "ndcg@10", fallback))
     rows = [{"recommender": "ecomlm hybrid", **metrics}] + [
         {"recommender": name, **values} for name, values in baselines.items()
     ]
@@ -125,72 +182,6 @@ def copy_section(report: HtmlReport, written: pl.DataFrame) -> None:
         "template because the model's text did not pass the grounding checks."
     )
     section.table(written.with_columns(pl.col("products").list.join(" | ")))
-
-
-def campaign_section(
-    report: HtmlReport, result: ExperimentResult, plan: CampaignPlan, cost_per_contact: float
-) -> None:
-    """The campaign: the measured experiment with intervals and the validated plan."""
-    # lazy: roi.plots imports matplotlib at module level
-    from ecomlm_sdk.roi.plots import plot_arm_increments, plot_profit_curve
-
-    section = report.section("Campaign: what it really earned, and whom to target next")
-    section.text(
-        "The sample store holds no campaign experiment, so this section uses a synthetic "
-        "randomized experiment with known true uplift (ecomlm_sdk.roi.synthetic_experiment, "
-        "40,000 customers, arms control / email / email_discount) to show the method. With your "
-        "own data, pass your campaign exposures and outcomes to analyze_experiment."
-    )
-    keep = ["arm", "customers", "total_cost", "conversion_rate"] + [
-        f"{name}{suffix}"
-        for name in ("incremental_outcome_per_customer", "incremental_profit", "incremental_roi")
-        for suffix in ("", "_low", "_high", "_p")
-    ]
-    section.table(result.to_frame().select(keep))
-    section.image(
-        plot_arm_increments(result, "incremental_roi"), "Incremental ROI per arm with 95% intervals"
-    )
-    measured = plan.incremental_roi
-    measured_text = (
-        f" Measured on the held-out half, the plan's incremental ROI is {measured.value:.2f} "
-        f"(95% interval {measured.low:.2f} to {measured.high:.2f}): the model's own scores "
-        "promise more than the experiment confirms, which is why plans are validated."
-        if measured is not None
-        else ""
-    )
-    section.text(
-        f"Plan for the email arm from a two-model uplift model trained on half the customers and "
-        f"validated on the other half: contact {plan.contacts:,} customers at "
-        f"{cost_per_contact:.2f} each; the scores expect an incremental profit of "
-        f"{plan.expected_incremental_profit:,.0f}." + measured_text
-    )
-    validated = {
-        name: estimate
-        for name, estimate in (
-            ("incremental revenue", plan.incremental_revenue),
-            ("incremental profit", plan.incremental_profit),
-            ("incremental ROI", plan.incremental_roi),
-        )
-        if estimate is not None
-    }
-    if validated:
-        section.table(
-            pl.DataFrame(
-                [
-                    {
-                        "measured on holdout": k,
-                        "value": v.value,
-                        "95% low": v.low,
-                        "95% high": v.high,
-                    }
-                    for k, v in validated.items()
-                ]
-            )
-        )
-    section.image(
-        plot_profit_curve(plan), "Expected and measured incremental profit by contacts made"
-    )
-    section.table(plan.targets.head(10))
 
 
 def timings_section(report: HtmlReport, timings: Mapping[str, float]) -> None:

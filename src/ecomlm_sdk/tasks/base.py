@@ -120,6 +120,10 @@ class Task(Configurable[TaskOptionsT], ABC):
         self.timings: dict[str, float] = {}
         #: The store :meth:`fit` learned from (``tasks.fingerprint``); saved with the task.
         self.store_fingerprint: dict[str, Any] | None = None
+        #: The baseline this task serves instead of its own model, when :meth:`evaluate` found
+        #: the baseline better and the task's ``fallback_to_baseline`` option is on (what it
+        #: holds is the task's to define); saved with the task. ``None``: the task's own model.
+        self.fallback: dict[str, Any] | None = None
 
     # ------------------------------------------------------------------ public API
     def fit(self, store: EcomStore) -> Self:
@@ -201,6 +205,7 @@ class Task(Configurable[TaskOptionsT], ABC):
                 "options": scrub_sources(self.options.model_dump(mode="json")),
                 "ecomlm_sdk_version": __version__,
                 "store": self.store_fingerprint,
+                "fallback": self.fallback,
                 "manifest": file_manifest(temp, exclude=METADATA_FILE, error=TaskError),
             }
             write_json(temp / METADATA_FILE, meta)
@@ -254,6 +259,8 @@ class Task(Configurable[TaskOptionsT], ABC):
         except TaskError as exc:
             raise TaskError(f"{meta_path}: {exc}") from exc
         task.trust_remote_code = trust_remote_code
+        fallback = meta.get("fallback")
+        task.fallback = fallback if isinstance(fallback, dict) else None
         try:
             task._load(folder)
         except (TaskError, ModelError):

@@ -22,6 +22,7 @@ from ecomlm_sdk.data.store import Cutoff, EcomStore, to_utc_datetime
 from ecomlm_sdk.errors import NotFittedError, TaskError
 from ecomlm_sdk.progress import progress
 from ecomlm_sdk.tasks.base import EvaluationReport, Task, TaskOptions
+from ecomlm_sdk.tasks.baselines import fallback_record, strongest_baseline
 from ecomlm_sdk.tasks.features import (
     category_shares,
     customer_features,
@@ -81,6 +82,12 @@ class PurchasePredictionOptions(TaskOptions):
         "thread is fastest, and OpenMP spin-waiting made 2 threads 12x slower on a busy 2-core "
         "machine (fit 141 s vs 12 s).",
     )
+    fallback_to_baseline: bool = Field(
+        default=True,
+        description="When evaluate() finds that logistic regression on the same features has a "
+        "higher ROC-AUC than the learner, the next fit() trains logistic regression instead "
+        "(recorded in the evaluation and the saved task).",
+    )
 
 
 class PurchasePredictionTask(Task[PurchasePredictionOptions]):
@@ -104,9 +111,12 @@ class PurchasePredictionTask(Task[PurchasePredictionOptions]):
         self.features: list[str] = []
         self.categories: list[str] = []
         self.text_projection: TextProjection | None = None
+        #: The fallback the last evaluate() found; the next fit() serves it (``self.fallback``).
+        self.pending_fallback: dict[str, Any] | None = None
 
     # ------------------------------------------------------------------ Task hooks
     def _fit(self, store: EcomStore) -> None:
+        self.fallback = self.pending_fallback  # what the last evaluate() found, if anything
         self._train(store, _end_of(store))
 
     def _predict(self, store: EcomStore) -> pl.DataFrame:
@@ -143,6 +153,11 @@ class PurchasePredictionTask(Task[PurchasePredictionOptions]):
         metrics["revenue_mae"] = float(np.abs(actual - expected).mean())
         metrics["revenue_corr"] = float(np.corrcoef(actual, expected)[0, 1])
         baselines = model._baselines(history, at, joined)
+        if self.options.fallback_to_baseline and self.options.learner != "logistic":
+            self.pending_fallback = fallback_record(metrics, baselines, "roc_auc", {"logistic"})
+        else:
+            self.pending_fallback = None
+        strongest = strongest_baseline(baselines, "roc_auc")
         return EvaluationReport(
             task=self.name,
             cutoff=at.isoformat(),
@@ -153,6 +168,9 @@ class PurchasePredictionTask(Task[PurchasePredictionOptions]):
                 "positive_rate": float(labels.mean()),
                 "calibration": calibration_table(labels, p_buy),
                 "features": list(model.features),
+                "strongest_baseline": strongest[0] if strongest else None,
+                "fallback_to_baseline": self.options.fallback_to_baseline,
+                "fallback": self.pending_fallback,
             },
         )
 
@@ -187,14 +205,18 @@ class PurchasePredictionTask(Task[PurchasePredictionOptions]):
             ) from exc
         if self.text_projection is not None and self.text_projection.components.ndim != 2:
             raise TaskError(f"{path} key 'text_projection.components' must be a matrix")
-        self.classifier = make_learner(
-            self.options.learner, self.options.seed, self.options.threads
-        )
+        self.classifier = make_learner(self._learner(), self.options.seed, self.options.threads)
         self.classifier.load(folder)
         self.revenue = _revenue_learner(self.options.seed, self.options.threads)
         self.revenue.load(folder / _REVENUE)
 
     # ------------------------------------------------------------------ internals
+    def _learner(self) -> str:
+        """The learner trained: the recorded fallback baseline's, else the ``learner`` option."""
+        if self.fallback and self.fallback.get("baseline") == "logistic":
+            return "logistic"
+        return self.options.learner
+
     def _require(self) -> tuple[Learner, LightGBMLearner]:
         if self.classifier is None or self.revenue is None:
             raise NotFittedError("Task 'purchase-prediction' is not fitted: call fit(store) first")
@@ -260,7 +282,7 @@ class PurchasePredictionTask(Task[PurchasePredictionOptions]):
         self.features = [c for c in rows.columns if c not in ("customer_id", "bought", "revenue")]
         x = rows.select(self.features).to_numpy().astype(np.float64)
         y = rows.get_column("bought").to_numpy().astype(np.int64)
-        self.classifier = make_learner(options.learner, options.seed, options.threads)
+        self.classifier = make_learner(self._learner(), options.seed, options.threads)
         self.classifier.fit(x, y, self.features)
         buyers = y == 1
         self.revenue = _revenue_learner(options.seed, options.threads)

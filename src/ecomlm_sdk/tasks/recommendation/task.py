@@ -22,6 +22,7 @@ from ecomlm_sdk.data.store import Cutoff, EcomStore, to_utc_datetime
 from ecomlm_sdk.errors import NotFittedError, TaskError
 from ecomlm_sdk.progress import progress
 from ecomlm_sdk.tasks.base import EvaluationReport, Task, TaskOptions
+from ecomlm_sdk.tasks.baselines import fallback_record, strongest_baseline
 from ecomlm_sdk.tasks.embeddings import embed_texts
 from ecomlm_sdk.tasks.features import NON_PRODUCT_CODES
 from ecomlm_sdk.tasks.recommendation.metrics import ranking_metrics
@@ -113,6 +114,12 @@ class RecommendationOptions(TaskOptions):
         default=NON_PRODUCT_CODES, description="Product ids that are fees or services, never shown."
     )
     batch_size: int = Field(default=1024, ge=1, description="Customers scored per batch.")
+    fallback_to_baseline: bool = Field(
+        default=True,
+        description="When evaluate() finds a baseline (e.g. buy-again 'repeat') with a higher "
+        "NDCG@k than the blend, the next fit() serves that baseline (recorded in the evaluation "
+        "and the saved task).",
+    )
 
 
 class RecommendationTask(Task[RecommendationOptions]):
@@ -131,6 +138,8 @@ class RecommendationTask(Task[RecommendationOptions]):
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self.state: RecommenderState | None = None
+        #: The fallback the last evaluate() found; the next fit() serves it (``self.fallback``).
+        self.pending_fallback: dict[str, Any] | None = None
         unknown = set(self._weights(False)) | set(self._weights(True))
         unknown -= {*COMPONENTS, "popularity_all", "bought_count"}
         if unknown:
@@ -182,6 +191,7 @@ class RecommendationTask(Task[RecommendationOptions]):
             )
         as_of = purchases.get_column("created_at").max()
         assert isinstance(as_of, dt.datetime)
+        self.fallback = self.pending_fallback  # what the last evaluate() found, if anything
         self.state = self._build(store, purchases, as_of + dt.timedelta(seconds=1), None)
 
     def _predict(self, store: EcomStore) -> pl.DataFrame:
@@ -230,16 +240,30 @@ class RecommendationTask(Task[RecommendationOptions]):
             for name, weights in _BASELINES.items()
             if name != "content" or state.embeddings is not None
         }
+        metrics = score(self._weights(exclude_owned, own=True))
+        metric = f"ndcg@{k}"
+        # Buy-again ("repeat") cannot serve discover lists: it only recommends owned products.
+        servable = set(baselines) - ({"repeat"} if exclude_owned else set())
+        fallback = fallback_record(
+            metrics, baselines, metric, servable, exclude_owned=exclude_owned
+        )
+        if self.options.strategy != "hybrid" or not self.options.fallback_to_baseline:
+            fallback = None
+        self.pending_fallback = fallback
+        strongest = strongest_baseline(baselines, metric)
         return EvaluationReport(
             task=self.name,
             cutoff=at.isoformat(),
-            metrics=score(self._weights(exclude_owned)),
+            metrics=metrics,
             baselines=baselines,
             details={
                 "exclude_owned": exclude_owned,
                 "k": k,
                 "candidates": len(state.products),
-                "weights": dict(self._weights(exclude_owned)),
+                "weights": dict(self._weights(exclude_owned, own=True)),
+                "strongest_baseline": strongest[0] if strongest else None,
+                "fallback_to_baseline": self.options.fallback_to_baseline,
+                "fallback": fallback,
             },
         )
 
@@ -257,7 +281,13 @@ class RecommendationTask(Task[RecommendationOptions]):
             )
         return self.state
 
-    def _weights(self, exclude_owned: bool) -> Mapping[str, float]:
+    def _weights(self, exclude_owned: bool, *, own: bool = False) -> Mapping[str, float]:
+        """The blend for a list kind: the recorded fallback baseline's, unless ``own``."""
+        fallback = self.fallback
+        if not own and fallback and bool(fallback.get("exclude_owned")) == exclude_owned:
+            baseline = _BASELINES.get(str(fallback.get("baseline")))
+            if baseline is not None:
+                return baseline
         strategy = self.options.strategy
         if strategy != "hybrid":
             return (
