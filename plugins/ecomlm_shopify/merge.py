@@ -32,8 +32,9 @@ __all__ = ["HIDDEN", "UPDATED", "MergeSpec", "merge_files"]
 
 #: Hidden column of the loaders' tables: when the row was last updated (``Updated At``).
 UPDATED: Final = "_updated_at"
-#: Hidden columns the loaders' tables carry for merging; dropped before the store is built.
-HIDDEN: Final = (ROW, UPDATED)
+#: Hidden columns the loaders' tables carry (for merging; products: the variant's name as order
+#: lines write it); dropped before the store is built.
+HIDDEN: Final = (ROW, UPDATED, "_line_title")
 _FILE: Final = "_file"
 _SIG: Final = "_sig"
 

@@ -33,6 +33,7 @@ from ecomlm_shopify.order_names import reused_names
 from ecomlm_shopify.reading import ROW, RawFile
 from ecomlm_shopify.shape import CELLS, ragged_reason, ragged_rows
 from ecomlm_shopify.values import Check, clean, number_reason, parse_money
+from ecomlm_shopify.variants import AMBIGUOUS, resolve_lines
 
 __all__ = ["REQUIRED", "load_orders"]
 
@@ -86,7 +87,8 @@ def load_orders(
         file: The opened export.
         email_to_customer: ``email -> customer_id`` from the customers export, used when the
             orders file has no ``Customer ID`` column; ``None`` when no customers were loaded.
-        sku_to_product: ``sku -> product_id, variant_id`` from the products export, or ``None``.
+        sku_to_product: The SKU index of the products exports
+            (:func:`ecomlm_shopify.variants.sku_index`), or ``None``.
         strict: Raise at the first bad row instead of rejecting it.
         limits: The accepted date range (defaults: :class:`ReadLimits`).
         decimal_comma: Read amounts with a decimal comma (``True``), never (``False``), or
@@ -193,13 +195,22 @@ def load_orders(
     runs = pl.col("Name").ne_missing(pl.col("Name").shift()).sum()
     contiguous = bool(df.select(runs == first.sum()).item())
     lines = _lines(good, sku_to_product, extras, contiguous=contiguous)
+    ambiguous = int(lines.get_column(AMBIGUOUS).sum())
+    lines = lines.drop(AMBIGUOUS)
+    notes = [notation.note] if notation.note else []
+    if ambiguous:
+        notes.append(
+            f"{ambiguous:,} order line(s) name a SKU that several variants share, and their "
+            "Lineitem name matches none of those variants' names: kept with product_id and "
+            "variant_id null (give each variant its own SKU to resolve them)"
+        )
     report = FileLoadReport(
         file=str(file.path),
         table="orders",
         rows_read=df.height,
         rows_loaded=good.height,
         rows_rejected=bad.height,
-        warnings=(*file.warnings, *([notation.note] if notation.note else [])),
+        warnings=(*file.warnings, *notes),
     )
     return FileResult({"orders": orders, "order_lines": lines}, rejects, report, extras)
 
@@ -380,18 +391,14 @@ def _lines(
         )
         .collect()
     )
-    if sku_to_product is not None and sku_to_product.height:
-        lines = lines.join(sku_to_product, on="sku", how="left", maintain_order="left")
-    else:
-        lines = lines.with_columns(
-            pl.lit(None, dtype=pl.String()).alias("product_id"),
-            pl.lit(None, dtype=pl.String()).alias("variant_id"),
-        )
+    lines = resolve_lines(lines, sku_to_product)
+    # a SKU shared by several variants whose name settles none is no id: left null
+    fallback = pl.when(~pl.col(AMBIGUOUS)).then(pl.col("sku"))
     return lines.sort(ROW).select(
         "order_id",
         "line_number",
-        pl.coalesce("product_id", "sku").alias("product_id"),
-        pl.coalesce("variant_id", "sku").alias("variant_id"),
+        pl.coalesce("product_id", fallback).alias("product_id"),
+        pl.coalesce("variant_id", fallback).alias("variant_id"),
         "sku",
         "title",
         "quantity",
@@ -399,4 +406,5 @@ def _lines(
         "discount",
         *extras,
         ROW,
+        AMBIGUOUS,
     )

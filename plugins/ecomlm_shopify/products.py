@@ -3,8 +3,10 @@
 One row per variant; variant rows repeat the handle with an empty title, and product-level
 fields (title, description, vendor, type, category, tags, status, metafields) are taken from
 the first row of the handle. Rows that carry only an extra image (no SKU, price, option value,
-barcode or quantity) are merged into their product. ``variant_id`` is the SKU, or
-``handle:n`` for the n-th variant when it has none. Metafield columns are kept as extra
+barcode or quantity) are merged into their product. ``variant_id`` is the SKU when no other
+variant of the file has it; a SKU shared by several variants (legal in Shopify) is kept as
+``sku`` only, and such variants, like those without SKU, are keyed ``handle:option values``
+(``tee:Red / M``), else ``handle:n`` for the n-th variant. Metafield columns are kept as extra
 columns named by their language-independent key (``product.metafields.shopify.color-pattern``);
 unknown columns are kept under their own name.
 """
@@ -163,19 +165,37 @@ def load_products(file: RawFile, *, strict: bool, decimal_comma: bool | None = N
         *(pl.col(c).drop_nulls().first().over("_handle").alias(c) for c in _PRODUCT_LEVEL),
         *(pl.col(c).drop_nulls().first().over("_handle").alias(c) for c in product_extras),
     ).filter(is_variant)
+    options = [c for c in ("Option1 Value", "Option2 Value", "Option3 Value") if c in df.columns]
+    named = pl.concat_str([pl.col(c) for c in options], separator=" / ", ignore_nulls=True)
+    named = pl.when(named.str.len_chars() > 0).then(named)
+    sku = pl.col("Variant SKU")
+    # Shopify allows one SKU on several variants: such a SKU is an attribute, never the key
+    shared_sku = sku.is_not_null() & (sku.count().over("Variant SKU") > 1)
     variants = variants.with_columns(
-        pl.col(ROW).rank("ordinal").over("_handle").cast(pl.Int64).alias("_n")
+        pl.col(ROW).rank("ordinal").over("_handle").cast(pl.Int64).alias("_n"),
+        named.alias("_options"),
     ).with_columns(
-        pl.coalesce(
-            pl.col("Variant SKU"), pl.format("{}:{}", pl.col("_handle"), pl.col("_n"))
-        ).alias("_variant_id")
+        pl.when(sku.is_not_null() & ~shared_sku)
+        .then(sku)
+        .otherwise(
+            pl.format(
+                "{}:{}", pl.col("_handle"), pl.coalesce("_options", pl.col("_n").cast(pl.String))
+            )
+        )
+        .alias("_variant_id"),
+        # the name Shopify gives the variant on order lines: "Mug - Red / Large", or "Mug"
+        pl.when(pl.col("_options").is_not_null() & (pl.col("_options") != "Default Title"))
+        .then(pl.format("{} - {}", pl.col("Title"), pl.col("_options")))
+        .otherwise(pl.col("Title"))
+        .alias("_line_title"),
     )
     repeated = pl.col(ROW) != pl.col(ROW).min().over("_variant_id")
     dupes = variants.filter(repeated).with_columns(
         pl.lit("Variant SKU").alias("_bad_column"),
-        pl.col("_variant_id").alias("_bad_value"),
+        pl.col("Variant SKU").alias("_bad_value"),
         pl.lit(
-            "this SKU already belongs to a variant on an earlier row; SKUs must be unique"
+            "this variant (same SKU, or same handle and option values) already appeared on an "
+            "earlier row"
         ).alias(BAD_REASON),
     )
     if dupes.height:
@@ -205,6 +225,7 @@ def load_products(file: RawFile, *, strict: bool, decimal_comma: bool | None = N
         *extras,
         ROW,
         updated_at(header).alias("_updated_at"),
+        "_line_title",
     )
     report = FileLoadReport(
         file=str(file.path),

@@ -36,6 +36,7 @@ from ecomlm_shopify.orders import load_orders
 from ecomlm_shopify.products import load_products
 from ecomlm_shopify.reading import RawFile, open_export
 from ecomlm_shopify.safety import guarded
+from ecomlm_shopify.variants import sku_index
 from ecomlm_shopify.writer import write_store
 
 __all__ = ["ShopifyCsvOptions", "ShopifyCsvSource"]
@@ -203,19 +204,16 @@ class ShopifyCsvSource(DataSource[ShopifyCsvOptions]):
         for kind in ("customers", "products"):
             results[kind] = merge_files(results[kind], by_kind[kind], _MERGES[kind], strict=strict)
         customers = _concat([r.tables["customers"] for r in results["customers"]])
-        products = _concat([r.tables["products"] for r in results["products"]])
+        products_frames = [r.tables["products"] for r in results["products"]]
+        skus = sku_index(
+            pl.concat(products_frames, how="diagonal_relaxed") if products_frames else None
+        )
+        products = _concat(products_frames)
         emails = (
             customers.select("email", "customer_id")
             .drop_nulls("email")
             .unique("email", keep="first", maintain_order=True)
             if customers is not None
-            else None
-        )
-        skus = (
-            products.select("sku", "product_id", "variant_id")
-            .drop_nulls("sku")
-            .unique("sku", keep="first", maintain_order=True)
-            if products is not None
             else None
         )
         for file in by_kind["orders"]:

@@ -84,7 +84,10 @@ SCHEMA: Final[Mapping[str, TableSchema]] = {
         {
             "product_id": _c(S, "Product identifier (Shopify handle, or stock code).", True),
             "variant_id": _c(
-                S, "Variant identifier, unique within the store (SKU or handle:n).", True
+                S,
+                "Variant identifier, unique within the store (the SKU when no other variant "
+                "shares it, else handle:option values or handle:n).",
+                True,
             ),
             "title": _c(S, "Product title, repeated on every variant row."),
             "description": _c(S, "Plain-text description."),
