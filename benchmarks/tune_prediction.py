@@ -30,7 +30,7 @@ import numpy as np
 import polars as pl
 
 import ecomlm_sdk
-from ecomlm_sdk.tasks.prediction import PurchasePrediction
+from ecomlm_sdk.tasks.prediction import PurchasePredictionTask
 from ecomlm_sdk.tasks.prediction.learners import Learner, LightGBMLearner, LogisticLearner
 from ecomlm_sdk.tasks.prediction.metrics import classification_metrics
 
@@ -74,7 +74,7 @@ def main() -> None:
     embedder = None if args.embedder == "none" else args.embedder
     started = time.perf_counter()
     history = ecomlm_sdk.sample_store().split(TEST_CUTOFF)[0]
-    task = PurchasePrediction(horizon_days=HORIZON, text_embedder=embedder, quiet=True)
+    task = PurchasePredictionTask(horizon_days=HORIZON, text_embedder=embedder, quiet=True)
     horizon = dt.timedelta(days=HORIZON)
     from ecomlm_sdk.tasks.features import top_categories
     from ecomlm_sdk.tasks.prediction.text_features import fit_text_projection

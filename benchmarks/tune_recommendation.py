@@ -40,7 +40,7 @@ import scipy.sparse as sp
 
 import ecomlm_sdk
 from ecomlm_sdk.tasks.features import NON_PRODUCT_CODES
-from ecomlm_sdk.tasks.recommendation import Recommendation
+from ecomlm_sdk.tasks.recommendation import RecommendationTask
 from ecomlm_sdk.tasks.recommendation.matrix import build_interactions
 from ecomlm_sdk.tasks.recommendation.scorers import COMPONENTS, ease_weights
 from ecomlm_sdk.tasks.recommendation.state import RecommenderState, clean_purchases
@@ -64,7 +64,7 @@ class Split:
         history, future = store.split(VALIDATION_CUTOFF)
         self.past = clean_purchases(history, NON_PRODUCT_CODES)
         later = clean_purchases(future, NON_PRODUCT_CODES)
-        self.rec = Recommendation(embedder=embedder, quiet=True)
+        self.rec = RecommendationTask(embedder=embedder, quiet=True)
         self.state: RecommenderState = self.rec._build(
             history, self.past, VALIDATION_CUTOFF, VALIDATION_CUTOFF, evaluate=True
         )

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, ClassVar, Self
 
 import numpy as np
@@ -63,6 +65,8 @@ class BertClassifier(TextClassifier[BertClassifierOptions]):
 
     name: ClassVar[str] = "bert-classifier"
     Options: ClassVar[type[ModelOptions]] = BertClassifierOptions
+    #: A quick fit trains only the linear head on frozen embeddings (seconds on a CPU).
+    fast_fit_options: ClassVar[Mapping[str, Any]] = MappingProxyType({"mode": "head"})
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
@@ -105,6 +109,11 @@ class BertClassifier(TextClassifier[BertClassifierOptions]):
             ``self``; ``self.fit_report`` holds the history and the calibration temperature.
         """
         return super().fit(texts, labels, **kwargs)
+
+    @property
+    def calibrated(self) -> bool:
+        """True once a fit (or the loaded folder) set a temperature other than 1."""
+        return self.temperature != 1.0
 
     def _fit(self, texts: list[str], labels: list[str], **kwargs: Any) -> None:
         try:

@@ -27,7 +27,7 @@ from ecomlm_sdk import EcomStore, ModelError, TaskError, testing
 from ecomlm_sdk._persist import SavedFolderWarning, file_manifest
 from ecomlm_sdk.cli import main
 from ecomlm_sdk.tasks.base import METADATA_FILE as TASK_META
-from ecomlm_sdk.tasks.recommendation import Recommendation
+from ecomlm_sdk.tasks.recommendation import RecommendationTask
 from ecomlm_sdk.tasks.support import SupportTask
 
 MODEL_META = "ecomlm_model.json"
@@ -406,19 +406,21 @@ def test_recommendation_state_that_does_not_fit_is_refused(
     store: EcomStore, tmp_path: Path
 ) -> None:
     folder = (
-        Recommendation(k=2, strategy="popularity", embedder=None).fit(store).save(tmp_path / "rec")
+        RecommendationTask(k=2, strategy="popularity", embedder=None)
+        .fit(store)
+        .save(tmp_path / "rec")
     )
     good = (folder / "recommender.json").read_text()
     edit_json(folder / "recommender.json", lambda m: m.update(products=m["products"][:-1]))
     rewrite_manifests(folder)
     with pytest.raises(TaskError, match=r"recommender\.json lists 3 products but 4 titles"):
-        Recommendation.load(folder)
+        RecommendationTask.load(folder)
     (folder / "recommender.json").write_text(good)
     tensors = folder / "recommender.safetensors"
     tensors.write_bytes(tensors.read_bytes()[:-3])
     rewrite_manifests(folder)
     with pytest.raises(TaskError, match=r"recommender\.safetensors is not a complete safetensors"):
-        Recommendation.load(folder)
+        RecommendationTask.load(folder)
 
 
 # ============================================================ 4. checksum manifest

@@ -12,8 +12,9 @@ import pytest
 import ecomlm_sdk
 from ecomlm_sdk import EcomStore, NotFittedError, TaskError, testing
 from ecomlm_sdk.hookspecs import Register, hookimpl
+from ecomlm_sdk.models.base import TextClassifier
 from ecomlm_sdk.tasks.features import BASE_FEATURES, customer_features, purchase_labels
-from ecomlm_sdk.tasks.prediction import PurchasePrediction, calibration_table, lift_at
+from ecomlm_sdk.tasks.prediction import PurchasePredictionTask, calibration_table, lift_at
 
 START = dt.datetime(2011, 1, 1, tzinfo=dt.UTC)
 
@@ -88,14 +89,14 @@ def test_labels_window(store: EcomStore) -> None:
 
 def test_registered_and_options_checked() -> None:
     task = ecomlm_sdk.task("purchase-prediction", horizon_days=30)
-    assert isinstance(task, PurchasePrediction)
+    assert isinstance(task, PurchasePredictionTask)
     assert task.options.horizon_days == 30
     with pytest.raises(TaskError, match="horizon_dayz"):
         ecomlm_sdk.task("purchase-prediction", horizon_dayz=30)
 
 
 def test_evaluate_learns_the_signal(shop: EcomStore) -> None:
-    pp = PurchasePrediction(horizon_days=60, snapshots=3, threads=1)
+    pp = PurchasePredictionTask(horizon_days=60, snapshots=3, threads=1)
     report = pp.evaluate(shop, cutoff="2011-09-01")
     assert report.metrics["roc_auc"] > 0.85
     assert 0 < report.metrics["pr_auc"] <= 1
@@ -117,15 +118,17 @@ def test_evaluate_is_leak_free(shop: EcomStore) -> None:
     # Same history, same future buyers, different future basket sizes: a model that
     # never looks past the cutoff must score the customers identically.
     other = synthetic_store(future_scale=3)
-    a = PurchasePrediction(horizon_days=60, snapshots=2, threads=1).evaluate(shop, "2011-09-01")
-    b = PurchasePrediction(horizon_days=60, snapshots=2, threads=1).evaluate(other, "2011-09-01")
+    a = PurchasePredictionTask(horizon_days=60, snapshots=2, threads=1).evaluate(shop, "2011-09-01")
+    b = PurchasePredictionTask(horizon_days=60, snapshots=2, threads=1).evaluate(
+        other, "2011-09-01"
+    )
     assert a.metrics["roc_auc"] == b.metrics["roc_auc"]
     assert a.metrics["pr_auc"] == b.metrics["pr_auc"]
     assert a.metrics["revenue_mae"] != b.metrics["revenue_mae"]
 
 
 def test_fit_predict_save_load(shop: EcomStore, tmp_path: Path) -> None:
-    pp = PurchasePrediction(horizon_days=60, snapshots=2, threads=1)
+    pp = PurchasePredictionTask(horizon_days=60, snapshots=2, threads=1)
     scores = testing.check_task(pp, shop, tmp_path)
     assert scores.columns == ["customer_id", "p_buy", "expected_revenue"]
     assert scores.height == 120
@@ -138,21 +141,28 @@ def test_fit_predict_save_load(shop: EcomStore, tmp_path: Path) -> None:
 
 
 def test_logistic_learner_round_trip(shop: EcomStore, tmp_path: Path) -> None:
-    pp = PurchasePrediction(horizon_days=60, snapshots=2, learner="logistic", threads=1)
+    pp = PurchasePredictionTask(horizon_days=60, snapshots=2, learner="logistic", threads=1)
     scores = testing.check_task(pp, shop, tmp_path)
     assert (tmp_path / "task" / "logistic.json").is_file()
     assert scores.get_column("p_buy").is_between(0, 1).all()
 
 
+class _UnsavableClassifier(testing.FakeClassifier):
+    """The kit's fake classifier without save() (the base's, which raises ModelError)."""
+
+    def save(self, path: str | Path) -> Path:
+        return TextClassifier.save(self, path)
+
+
 class _ClassifierPlugin:
     @hookimpl
     def register_models(self, register: Register) -> None:
-        register(testing.FakeClassifier, name="tabular-test-classifier")
+        register(_UnsavableClassifier, name="tabular-test-classifier")
 
 
 def test_text_classifier_plugin_as_learner(shop: EcomStore, tmp_path: Path) -> None:
     with testing.registered_plugin(_ClassifierPlugin(), name="tabular-test"):
-        pp = PurchasePrediction(
+        pp = PurchasePredictionTask(
             horizon_days=60, snapshots=1, learner="tabular-test-classifier", threads=1
         )
         scores = pp.fit(shop).predict(shop)
@@ -163,13 +173,13 @@ def test_text_classifier_plugin_as_learner(shop: EcomStore, tmp_path: Path) -> N
 
 
 def test_errors(store: EcomStore) -> None:
-    pp = PurchasePrediction()
+    pp = PurchasePredictionTask()
     with pytest.raises(NotFittedError):
         pp.predict(store)
     with pytest.raises(TaskError, match="needs a cutoff"):
         pp.evaluate(store)
     with pytest.raises(TaskError, match="shorter horizon_days"):
-        PurchasePrediction(horizon_days=300).fit(store)
+        PurchasePredictionTask(horizon_days=300).fit(store)
 
 
 def test_metric_helpers() -> None:

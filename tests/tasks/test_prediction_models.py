@@ -14,7 +14,7 @@ from ecomlm_sdk import EcomStore, testing
 from ecomlm_sdk.hookspecs import Register, hookimpl
 from ecomlm_sdk.tasks.embeddings import clear_embedding_cache
 from ecomlm_sdk.tasks.features import customer_features
-from ecomlm_sdk.tasks.prediction import PurchasePrediction
+from ecomlm_sdk.tasks.prediction import PurchasePredictionTask
 from ecomlm_sdk.tasks.prediction.bgnbd import BgNbd, bgnbd_features, rfm_summary
 
 START = dt.datetime(2011, 1, 1, tzinfo=dt.UTC)
@@ -160,7 +160,7 @@ def _shop(n_customers: int = 60) -> EcomStore:
 
 def test_text_features_are_used_saved_and_loaded(embedder: str, tmp_path: Path) -> None:
     shop = _shop()
-    pp = PurchasePrediction(
+    pp = PurchasePredictionTask(
         horizon_days=60,
         snapshots=2,
         threads=1,
@@ -173,5 +173,5 @@ def test_text_features_are_used_saved_and_loaded(embedder: str, tmp_path: Path) 
     assert {"bgnbd_expected", "bgnbd_p_alive"} <= set(pp.features)
     folder = tmp_path / "pp"
     pp.save(folder)
-    again = PurchasePrediction.load(folder).predict(shop)
+    again = PurchasePredictionTask.load(folder).predict(shop)
     np.testing.assert_allclose(again.get_column("p_buy"), scores.get_column("p_buy"))

@@ -15,7 +15,7 @@ from polars.testing import assert_frame_equal
 import ecomlm_sdk
 from ecomlm_sdk import EcomStore, NotFittedError, TaskError, testing
 from ecomlm_sdk.hookspecs import Register, hookimpl
-from ecomlm_sdk.tasks.recommendation import Recommendation, ranking_metrics
+from ecomlm_sdk.tasks.recommendation import RecommendationTask, ranking_metrics
 from ecomlm_sdk.tasks.recommendation.scorers import (
     blend,
     cosine_neighbours,
@@ -86,13 +86,13 @@ def shop() -> EcomStore:
 
 def test_registered() -> None:
     rec = ecomlm_sdk.task("recommendation", k=5, embedder=None)
-    assert isinstance(rec, Recommendation)
+    assert isinstance(rec, RecommendationTask)
     with pytest.raises(TaskError, match="Unknown blend component"):
-        Recommendation(weights={"repeat": 1.0, "magic": 2.0})
+        RecommendationTask(weights={"repeat": 1.0, "magic": 2.0})
 
 
 def test_recommends_within_taste(shop: EcomStore, embedder: str) -> None:
-    rec = Recommendation(k=3, embedder=embedder).fit(shop)
+    rec = RecommendationTask(k=3, embedder=embedder).fit(shop)
     out = rec.recommend(["c0", "c1"])
     assert out.columns == ["customer_id", "rank", "product_id", "title", "score"]
     assert out.get_column("rank").to_list() == [1, 2, 3, 1, 2, 3]
@@ -106,7 +106,7 @@ def test_recommends_within_taste(shop: EcomStore, embedder: str) -> None:
 
 
 def test_exclude_owned_and_cold_start(shop: EcomStore, embedder: str) -> None:
-    rec = Recommendation(k=4, embedder=embedder).fit(shop)
+    rec = RecommendationTask(k=4, embedder=embedder).fit(shop)
     owned = set(
         shop.purchases().filter(pl.col("customer_id") == "c0").get_column("product_id").to_list()
     )
@@ -122,26 +122,26 @@ def test_exclude_owned_and_cold_start(shop: EcomStore, embedder: str) -> None:
 def test_predict_covers_every_customer_and_round_trips(
     shop: EcomStore, embedder: str, tmp_path: Path
 ) -> None:
-    rec = Recommendation(k=2, embedder=embedder)
+    rec = RecommendationTask(k=2, embedder=embedder)
     frame = testing.check_task(rec, shop, tmp_path)
     assert frame.get_column("customer_id").n_unique() == 30
     assert frame.height == 60
 
 
 def test_single_strategies(shop: EcomStore) -> None:
-    pop = Recommendation(k=2, strategy="popularity", embedder=None).fit(shop)
+    pop = RecommendationTask(k=2, strategy="popularity", embedder=None).fit(shop)
     first = pop.recommend(["c0", "c1"])
     # popularity ignores the customer: both get the same list
     lists = first.group_by("customer_id", maintain_order=True).agg(pl.col("product_id"))
     assert (
         lists.get_column("product_id").to_list()[0] == lists.get_column("product_id").to_list()[1]
     )
-    ease = Recommendation(k=2, strategy="ease", embedder=None).fit(shop)
+    ease = RecommendationTask(k=2, strategy="ease", embedder=None).fit(shop)
     assert set(ease.recommend("c1", exclude_owned=False).get_column("product_id")) <= set(GARDEN)
 
 
 def test_evaluate_reports_metrics_and_baselines(shop: EcomStore, embedder: str) -> None:
-    rec = Recommendation(k=3, embedder=embedder)
+    rec = RecommendationTask(k=3, embedder=embedder)
     report = rec.evaluate(shop, cutoff="2011-08-01")
     for key in ("hr@3", "ndcg@3", "recall@3", "map@3", "coverage"):
         assert 0.0 <= report.metrics[key] <= 1.0
@@ -159,7 +159,7 @@ def test_evaluate_reports_metrics_and_baselines(shop: EcomStore, embedder: str) 
 
 def test_not_fitted() -> None:
     with pytest.raises(NotFittedError):
-        Recommendation(embedder=None).recommend(["c1"])
+        RecommendationTask(embedder=None).recommend(["c1"])
 
 
 def test_ranking_metrics_by_hand() -> None:
@@ -201,13 +201,13 @@ def test_sparse_ease_ranks_like_dense_and_round_trips(shop: EcomStore, tmp_path:
     ids = [f"c{c}" for c in range(30)]
     lists = {}
     for keep in (None, 4):
-        rec = Recommendation(k=3, strategy="ease", embedder=None, ease_keep=keep).fit(shop)
+        rec = RecommendationTask(k=3, strategy="ease", embedder=None, ease_keep=keep).fit(shop)
         assert rec.state is not None and sp.issparse(rec.state.ease) == (keep is not None)
         lists[keep] = rec.recommend(ids, exclude_owned=True)
     assert lists[None].get_column("product_id").to_list() == (
         lists[4].get_column("product_id").to_list()
     )
-    loaded = Recommendation.load(rec.save(tmp_path / "rec"))
+    loaded = RecommendationTask.load(rec.save(tmp_path / "rec"))
     assert loaded.state is not None and sp.issparse(loaded.state.ease)
     assert_frame_equal(loaded.recommend(ids, exclude_owned=True), lists[4])
 

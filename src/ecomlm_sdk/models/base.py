@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import sys
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, ClassVar, Self
 
 import numpy as np
@@ -213,9 +214,23 @@ class ClassificationReport(BaseModel):
 
 
 class TextClassifier(Model[ModelOptionsT]):
-    """Assigns one of a fixed set of labels to each text."""
+    """Assigns one of a fixed set of labels to each text.
+
+    A classifier declares what callers should know about it, so tasks keep no tables keyed
+    by model name: :attr:`fast_fit_options` (the ``fit()`` arguments for a quick fit, used by a
+    task when its user gives none) and :attr:`calibrated` (whether ``predict_proba`` returns
+    calibrated probabilities).
+    """
 
     labels: list[str]
+    #: ``fit()`` arguments for a quick fit (e.g. ``{"mode": "head"}``); ``{}``: the defaults.
+    fast_fit_options: ClassVar[Mapping[str, Any]] = MappingProxyType({})
+
+    @property
+    def calibrated(self) -> bool:
+        """Whether :meth:`predict_proba` gives calibrated probabilities (e.g. temperature-scaled
+        on held-out data by the last fit). ``False`` unless the subclass says otherwise."""
+        return False
 
     def fit(self, texts: TextInput, labels: Sequence[str] | pl.Series, **kwargs: Any) -> Self:
         """Train on ``texts`` with their ``labels``; returns ``self``."""

@@ -11,19 +11,20 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
 import polars as pl
 from pydantic import Field
 
-from ecomlm_sdk._persist import WEIGHT_SOURCES, read_json, write_json
+from ecomlm_sdk._persist import read_json, write_json
 from ecomlm_sdk.data.store import Cutoff, EcomStore
-from ecomlm_sdk.errors import ModelError, NotFittedError, TaskError, UnknownComponentError
+from ecomlm_sdk.errors import ModelError, TaskError, UnknownComponentError
 from ecomlm_sdk.models.base import TextGenerator
 from ecomlm_sdk.plugins import resolve_class
 from ecomlm_sdk.privacy import CustomerRedactors, contains_pii, install_log_redaction
-from ecomlm_sdk.tasks.base import EvaluationReport, Task, TaskOptions
+from ecomlm_sdk.tasks.base import EvaluateOptions, EvaluationReport, Task, TaskOptions
 from ecomlm_sdk.tasks.copy.corpus import (
     blurb_prompt,
     build_corpus,
@@ -140,6 +141,9 @@ class CopyTask(Task[CopyOptions]):
 
     name: ClassVar[str] = "generate-copy"
     Options: ClassVar[type[TaskOptions]] = CopyOptions
+    #: ``evaluate()`` takes only ``cutoff``.
+    EvaluateOptions: ClassVar[type[EvaluateOptions]] = EvaluateOptions
+    output_schema: ClassVar[Mapping[str, pl.DataType]] = COPY_SCHEMA
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
@@ -255,13 +259,8 @@ class CopyTask(Task[CopyOptions]):
         return self.generate(customers.get_column("customer_id").to_list(), store)
 
     def _evaluate(self, store: EcomStore, cutoff: Cutoff | None, **kwargs: Any) -> EvaluationReport:
-        if kwargs:
-            raise TaskError(
-                f"generate-copy.evaluate() got unknown argument(s) {sorted(kwargs)}; it takes "
-                "store and cutoff"
-            )
         history, future = store.split(cutoff) if cutoff is not None else (store, None)
-        trainee = type(self)(**self.options.model_dump())
+        trainee = self.clone()
         trainee._fit(history)
         buyers = history.purchases().get_column("customer_id").unique().sort()
         sample = buyers.sample(
@@ -306,8 +305,9 @@ class CopyTask(Task[CopyOptions]):
     def _load(self, folder: Path) -> None:
         cls = resolve_class("model", self.options.generator, TextGenerator)
         # The saved folder holds the weights (Task.load has refused options naming others).
-        options = {k: v for k, v in self._generator_options().items() if k not in WEIGHT_SOURCES}
-        generator = cls.load(folder / _GENERATOR_DIR, **options, **self._remote_code())
+        generator = cls.load(
+            folder / _GENERATOR_DIR, **self.saved_model_options(self._generator_options())
+        )
         if not isinstance(generator, TextGenerator):
             raise TaskError(f"{self.options.generator!r} did not load a TextGenerator")
         self.generator = generator
@@ -369,9 +369,7 @@ class CopyTask(Task[CopyOptions]):
         return self._ngram_cache[kind]
 
     def _fitted_parts(self) -> tuple[TextGenerator, Recommender]:
-        if self.generator is None or self.recommender is None:
-            raise NotFittedError("Task 'generate-copy' is not fitted: call fit(store) first")
-        return self.generator, self.recommender
+        return self.require_fitted(self.generator), self.require_fitted(self.recommender)
 
 
 def _usable(text: str, fallback: str, products: list[str]) -> tuple[str, bool]:

@@ -9,8 +9,9 @@ horizon`` and earlier) and scores customers at the cutoff against the following 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Final
 
 import numpy as np
 import polars as pl
@@ -19,9 +20,9 @@ from pydantic import Field
 from ecomlm_sdk._deprecated import renamed
 from ecomlm_sdk._persist import read_json, write_json
 from ecomlm_sdk.data.store import Cutoff, EcomStore, to_utc_datetime
-from ecomlm_sdk.errors import NotFittedError, TaskError
+from ecomlm_sdk.errors import TaskError
 from ecomlm_sdk.progress import progress
-from ecomlm_sdk.tasks.base import EvaluationReport, Task, TaskOptions
+from ecomlm_sdk.tasks.base import EvaluateOptions, EvaluationReport, Task, TaskOptions
 from ecomlm_sdk.tasks.baselines import fallback_record, strongest_baseline
 from ecomlm_sdk.tasks.features import (
     category_shares,
@@ -43,6 +44,12 @@ __all__ = ["PurchasePredictionOptions", "PurchasePredictionTask"]
 _STATE = "purchase_prediction.json"
 _REVENUE = "revenue"
 _RFM = ("recency_days", "n_orders", "revenue_total")
+#: The frame :meth:`PurchasePredictionTask.predict` returns.
+SCORES_SCHEMA: Final = {
+    "customer_id": pl.String,
+    "p_buy": pl.Float64,
+    "expected_revenue": pl.Float64,
+}
 
 
 class PurchasePredictionOptions(TaskOptions):
@@ -103,6 +110,10 @@ class PurchasePredictionTask(Task[PurchasePredictionOptions]):
 
     name: ClassVar[str] = "purchase-prediction"
     Options: ClassVar[type[TaskOptions]] = PurchasePredictionOptions
+    #: ``evaluate()`` takes only ``cutoff``.
+    EvaluateOptions: ClassVar[type[EvaluateOptions]] = EvaluateOptions
+    requires_cutoff: ClassVar[bool] = True
+    output_schema: ClassVar[Mapping[str, type[pl.DataType]]] = SCORES_SCHEMA
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
@@ -123,20 +134,11 @@ class PurchasePredictionTask(Task[PurchasePredictionOptions]):
         return self._score(store, _end_of(store))
 
     def _evaluate(self, store: EcomStore, cutoff: Cutoff | None, **kwargs: Any) -> EvaluationReport:
-        if kwargs:
-            raise TaskError(
-                f"purchase-prediction.evaluate() got unknown argument(s) {sorted(kwargs)}; "
-                "it takes only cutoff"
-            )
-        if cutoff is None:
-            raise TaskError(
-                "purchase-prediction.evaluate() needs a cutoff, e.g. "
-                "evaluate(store, cutoff='2011-09-09')"
-            )
+        assert cutoff is not None  # requires_cutoff: Task.evaluate checked it
         at = to_utc_datetime(cutoff)
         history, future = store.split(at)
         horizon = dt.timedelta(days=self.options.horizon_days)
-        model = type(self)(**self.options.model_dump())
+        model = self.clone()
         model._train(history, at)
         scored = model._score(history, at)
         truth = purchase_labels(future, at, at + horizon)
@@ -218,9 +220,7 @@ class PurchasePredictionTask(Task[PurchasePredictionOptions]):
         return self.options.learner
 
     def _require(self) -> tuple[Learner, LightGBMLearner]:
-        if self.classifier is None or self.revenue is None:
-            raise NotFittedError("Task 'purchase-prediction' is not fitted: call fit(store) first")
-        return self.classifier, self.revenue
+        return self.require_fitted(self.classifier), self.require_fitted(self.revenue)
 
     def _frame(self, store: EcomStore, as_of: dt.datetime) -> pl.DataFrame:
         frame = customer_features(store, as_of)
@@ -292,7 +292,7 @@ class PurchasePredictionTask(Task[PurchasePredictionOptions]):
     def _score(self, store: EcomStore, as_of: dt.datetime) -> pl.DataFrame:
         classifier, revenue = self._require()
         frame = self._frame(store, as_of)
-        schema = {"customer_id": pl.String, "p_buy": pl.Float64, "expected_revenue": pl.Float64}
+        schema = SCORES_SCHEMA
         if frame.height == 0:
             return pl.DataFrame(schema=schema)
         x = frame.select(self.features).to_numpy().astype(np.float64)

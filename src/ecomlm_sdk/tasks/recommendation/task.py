@@ -19,9 +19,9 @@ from pydantic import Field
 
 from ecomlm_sdk._deprecated import renamed
 from ecomlm_sdk.data.store import Cutoff, EcomStore, to_utc_datetime
-from ecomlm_sdk.errors import NotFittedError, TaskError
+from ecomlm_sdk.errors import TaskError
 from ecomlm_sdk.progress import progress
-from ecomlm_sdk.tasks.base import EvaluationReport, Task, TaskOptions
+from ecomlm_sdk.tasks.base import EvaluateOptions, EvaluationReport, Task, TaskOptions
 from ecomlm_sdk.tasks.baselines import fallback_record, strongest_baseline
 from ecomlm_sdk.tasks.embeddings import embed_texts
 from ecomlm_sdk.tasks.features import NON_PRODUCT_CODES
@@ -122,6 +122,25 @@ class RecommendationOptions(TaskOptions):
     )
 
 
+#: The frame :meth:`RecommendationTask.recommend` and ``predict`` return.
+_SCHEMA: Final = {
+    "customer_id": pl.String,
+    "rank": pl.Int32,
+    "product_id": pl.String,
+    "title": pl.String,
+    "score": pl.Float64,
+}
+
+
+class RecommendationEvaluateOptions(EvaluateOptions):
+    """Arguments of :meth:`RecommendationTask.evaluate` besides ``store`` and ``cutoff``."""
+
+    exclude_owned: bool = Field(
+        default=False, description="Judge discover lists (products the customer never bought)."
+    )
+    k: int | None = Field(default=None, ge=1, description="List length judged; None: option k.")
+
+
 class RecommendationTask(Task[RecommendationOptions]):
     """Top-k product recommendations per customer.
 
@@ -134,6 +153,9 @@ class RecommendationTask(Task[RecommendationOptions]):
 
     name: ClassVar[str] = "recommendation"
     Options: ClassVar[type[TaskOptions]] = RecommendationOptions
+    EvaluateOptions: ClassVar[type[EvaluateOptions]] = RecommendationEvaluateOptions
+    requires_cutoff: ClassVar[bool] = True
+    output_schema: ClassVar[Mapping[str, type[pl.DataType]]] = _SCHEMA
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
@@ -201,17 +223,9 @@ class RecommendationTask(Task[RecommendationOptions]):
         return self.recommend(customers.unique().sort().to_list())
 
     def _evaluate(self, store: EcomStore, cutoff: Cutoff | None, **kwargs: Any) -> EvaluationReport:
-        if cutoff is None:
-            raise TaskError(
-                "recommendation.evaluate() needs a cutoff, e.g. evaluate(store, cutoff='2011-10-01')"
-            )
-        exclude_owned = bool(kwargs.pop("exclude_owned", False))
-        k = int(kwargs.pop("k", self.options.k))
-        if kwargs:
-            raise TaskError(
-                f"recommendation.evaluate() got unknown argument(s) {sorted(kwargs)}; "
-                "it takes cutoff, exclude_owned and k"
-            )
+        assert cutoff is not None  # requires_cutoff: Task.evaluate checked it
+        given = RecommendationEvaluateOptions(**kwargs)
+        exclude_owned, k = given.exclude_owned, given.k or self.options.k
         at = to_utc_datetime(cutoff)
         history, future = store.split(at)
         past = clean_purchases(history, self.options.non_products)
@@ -275,11 +289,7 @@ class RecommendationTask(Task[RecommendationOptions]):
 
     # ------------------------------------------------------------------ internals
     def _require_state(self) -> RecommenderState:
-        if self.state is None:
-            raise NotFittedError(
-                "Task 'recommendation' is not fitted: call fit(store) or RecommendationTask.load()"
-            )
-        return self.state
+        return self.require_fitted(self.state)
 
     def _weights(self, exclude_owned: bool, *, own: bool = False) -> Mapping[str, float]:
         """The blend for a list kind: the recorded fallback baseline's, unless ``own``."""
@@ -381,15 +391,6 @@ class RecommendationTask(Task[RecommendationOptions]):
             schema=_SCHEMA,
         )
         return frame
-
-
-_SCHEMA: Final = {
-    "customer_id": pl.String,
-    "rank": pl.Int32,
-    "product_id": pl.String,
-    "title": pl.String,
-    "score": pl.Float64,
-}
 
 
 def _empty_frame() -> pl.DataFrame:

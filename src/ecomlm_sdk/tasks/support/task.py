@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Final
 
 import numpy as np
 import polars as pl
+from pydantic import Field
 
 from ecomlm_sdk._persist import WEIGHT_SOURCES, read_json, write_json
 from ecomlm_sdk.data.store import Cutoff, EcomStore
-from ecomlm_sdk.errors import ModelError, NotFittedError, TaskError
+from ecomlm_sdk.errors import ModelError, TaskError
 from ecomlm_sdk.models.base import Embedder, TextClassifier, TextGenerator
 from ecomlm_sdk.plugins import resolve, resolve_class
 from ecomlm_sdk.privacy import (
@@ -24,7 +25,7 @@ from ecomlm_sdk.privacy import (
     use_redactor,
 )
 from ecomlm_sdk.progress import progress
-from ecomlm_sdk.tasks.base import EvaluationReport, Task, TaskOptions
+from ecomlm_sdk.tasks.base import EvaluateOptions, EvaluationReport, Task, TaskOptions
 from ecomlm_sdk.tasks.support.data import (
     bitext_intents,
     cap_per_intent,
@@ -68,8 +69,28 @@ _GENERATOR_DIR = "generator"
 _MEMORY_FILE = "neighbours.npy"
 #: Fewer held-out rows than this fit a temperature and a threshold on noise: skip both.
 MIN_HELD_OUT = 20
-#: Fit arguments used when ``classifier_fit_options`` is None, per classifier name.
-FAST_FIT: dict[str, dict[str, Any]] = {"bert-classifier": {"mode": "head"}}
+
+
+#: The frame :meth:`SupportTask.predict` returns: one reply per ticket.
+TICKET_REPLIES_SCHEMA: Final = {
+    "ticket_id": pl.String,
+    "intent": pl.String,
+    "confidence": pl.Float64,
+    "handoff": pl.Boolean,
+    "reason": pl.String,
+    "source": pl.String,
+    "order_id": pl.String,
+    "action": pl.String,
+    "text": pl.String,
+}
+
+
+class SupportEvaluateOptions(EvaluateOptions):
+    """Arguments of :meth:`SupportTask.evaluate` besides ``store`` and ``cutoff``."""
+
+    cost_per_ticket: float | None = Field(
+        default=None, ge=0, description="Cost of a ticket a person answers; None: the option."
+    )
 
 
 class SupportTask(Task[SupportOptions]):
@@ -85,6 +106,8 @@ class SupportTask(Task[SupportOptions]):
 
     name: ClassVar[str] = "support"
     Options: ClassVar[type[TaskOptions]] = SupportOptions
+    EvaluateOptions: ClassVar[type[EvaluateOptions]] = SupportEvaluateOptions
+    output_schema: ClassVar[Mapping[str, type[pl.DataType]]] = TICKET_REPLIES_SCHEMA
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
@@ -212,32 +235,19 @@ class SupportTask(Task[SupportOptions]):
                 "action": [r.action for r in replies],
                 "text": [r.text for r in replies],
             },
-            schema={
-                "ticket_id": pl.String,
-                "intent": pl.String,
-                "confidence": pl.Float64,
-                "handoff": pl.Boolean,
-                "reason": pl.String,
-                "source": pl.String,
-                "order_id": pl.String,
-                "action": pl.String,
-                "text": pl.String,
-            },
+            schema=dict(TICKET_REPLIES_SCHEMA),
         )
 
     def _evaluate(self, store: EcomStore, cutoff: Cutoff | None, **kwargs: Any) -> EvaluationReport:
-        unknown = set(kwargs) - {"cost_per_ticket"}
-        if unknown:
-            raise TaskError(
-                f"support.evaluate() got unknown argument(s) {sorted(unknown)}; it takes "
-                "store, cutoff and cost_per_ticket"
-            )
-        cost = float(kwargs.get("cost_per_ticket", self.options.cost_per_ticket))
+        given = SupportEvaluateOptions(**kwargs)
+        cost = (
+            self.options.cost_per_ticket if given.cost_per_ticket is None else given.cost_per_ticket
+        )
         train, test = stratified_split(
             bitext_intents(), test_size=self.options.test_size, seed=self.options.seed
         )
         history, later = store.split(cutoff) if cutoff is not None else (store, None)
-        trainee = type(self)(**self.options.model_dump())
+        trainee = self.clone()
         train = cap_per_intent(train, self.options.examples_per_intent, seed=self.options.seed)
         trainee._train(trainee._with_store_tickets(train, history), history)
         tested = test.select("text", "intent")
@@ -326,8 +336,7 @@ class SupportTask(Task[SupportOptions]):
     def _load_model(self, name: str, options: dict[str, Any], folder: Path, base: type[Any]) -> Any:
         cls = resolve_class("model", name, base)
         # The saved folder holds the weights; Task.load has refused options naming others.
-        kept = {k: v for k, v in options.items() if k not in WEIGHT_SOURCES}
-        model = cls.load(folder, **kept, **self._remote_code())
+        model = cls.load(folder, **self.saved_model_options(options))
         if not isinstance(model, base):
             raise TaskError(f"{name!r} loaded from {folder} is not a {base.__name__}")
         return model
@@ -358,7 +367,7 @@ class SupportTask(Task[SupportOptions]):
         )
         fit_options = self.options.classifier_fit_options
         if fit_options is None:
-            fit_options = FAST_FIT.get(self.options.classifier, {})
+            fit_options = dict(classifier.fast_fit_options)  # the classifier's own quick fit
         texts = [redact(t) for t in frame.get_column("text").to_list()]
         intents = [str(x) for x in frame.get_column("intent").to_list()]
         path = self.options.knowledge_base or knowledge_base_path()
@@ -457,9 +466,11 @@ class SupportTask(Task[SupportOptions]):
         return int(days) if days is not None and days.isdigit() else None
 
     def _fitted_parts(self) -> tuple[TextClassifier, Embedder, KnowledgeBase]:
-        if self.classifier is None or self.embedder is None or self.knowledge_base is None:
-            raise NotFittedError("Task 'support' is not fitted: call fit(store) or load() first")
-        return self.classifier, self.embedder, self.knowledge_base
+        return (
+            self.require_fitted(self.classifier),
+            self.require_fitted(self.embedder),
+            self.require_fitted(self.knowledge_base),
+        )
 
     def _decide(
         self,
