@@ -67,7 +67,45 @@ def test_outcomes_and_experiment(store: EcomStore) -> None:
     result = campaign_experiment(store, "spring", margin=0.5)
     treated = result.arm("treatment")
     assert treated.incremental_outcome_per_customer.value == pytest.approx(15.25)
-    assert treated.incremental_profit.value == pytest.approx(0.5 * 2 * 15.25 - 1.0)
+    # Cost model: 2 contacts at 0.5 plus the campaign's fixed cost of 10, as campaign_roi counts.
+    assert treated.total_cost == pytest.approx(campaign_roi(store, "spring").cost)
+    assert treated.total_cost == pytest.approx(11.0)
+    assert treated.incremental_profit.value == pytest.approx(0.5 * 2 * 15.25 - 11.0)
+
+
+def test_planned_holdout_feeds_the_sample_ratio_check(store: EcomStore) -> None:
+    # 80 contacted, 20 held out: an 80/20 design, not an equal split.
+    ids = [f"x{i}" for i in range(100)]
+    at = store.campaign_exposures["exposed_at"][0]
+    exposures = pl.DataFrame(
+        {
+            "campaign_id": ["spring"] * 100,
+            "customer_id": ids,
+            "arm": ["treatment"] * 80 + ["control"] * 20,
+            "exposed_at": [at] * 100,
+            "cost": [0.1] * 80 + [0.0] * 20,
+        },
+        schema=store.campaign_exposures.schema,
+    )
+    customers = pl.concat(
+        [
+            store.customers,
+            store.customers.head(1)
+            .select(pl.all().exclude("customer_id"))
+            .join(pl.DataFrame({"customer_id": ids}), how="cross")
+            .select(store.customers.columns),
+        ]
+    )
+    design = store.replace(customers=customers, campaign_exposures=exposures)
+    with pytest.warns(UserWarning):
+        equal = campaign_experiment(design, "spring")
+    assert equal.sample_ratio.mismatch
+    planned = campaign_experiment(design, "spring", holdout_share=0.2)
+    assert not planned.sample_ratio.mismatch
+    assert planned.sample_ratio.expected_share == pytest.approx({"control": 0.2, "treatment": 0.8})
+    assert planned.arm("treatment").total_cost == pytest.approx(campaign_roi(design, "spring").cost)
+    with pytest.raises(RoiError, match=r"holdout_share=1\.5"):
+        campaign_experiment(design, "spring", holdout_share=1.5)
 
 
 def test_campaign_errors(store: EcomStore) -> None:

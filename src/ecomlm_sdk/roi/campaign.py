@@ -10,8 +10,13 @@ not the control arm: held-out customers were assigned, never contacted.
   window (sums over campaigns double-count).
 
 Order revenue is ``total - refunded_amount`` (``total`` falling back to the sum of the
-order's purchase lines when the source has no totals); cancelled orders earn nothing. Cost is
-the sum of the campaign's exposure costs plus its ``fixed_cost``.
+order's purchase lines when the source has no totals); cancelled orders earn nothing.
+
+**The cost model** (one for both functions): a campaign costs the sum of its exposure costs
+plus its ``fixed_cost`` (creative, tooling). :func:`campaign_roi` counts exactly that;
+:func:`campaign_experiment` gives each contacted (non-control) arm a cost per contact of its
+mean exposure cost plus the fixed cost spread evenly over every contacted customer, so its arms'
+total costs add up to the same campaign cost (with a control arm that costs nothing).
 
 Attributed revenue is not incremental: those customers might have bought anyway. When the
 campaign has a control arm, :func:`campaign_experiment` measures what it caused.
@@ -30,7 +35,14 @@ from ecomlm_sdk.errors import RoiError
 from ecomlm_sdk.roi.experiment import ExperimentResult, analyze_experiment
 from ecomlm_sdk.roi.metrics import check_margin
 
-__all__ = ["CampaignRoi", "campaign_experiment", "campaign_outcomes", "campaign_roi"]
+__all__ = [
+    "CampaignRoi",
+    "campaign_experiment",
+    "campaign_outcomes",
+    "campaign_roi",
+    "experiment_costs",
+    "planned_split",
+]
 
 
 class CampaignRoi(BaseModel):
@@ -216,6 +228,36 @@ def campaign_outcomes(
     )
 
 
+def experiment_costs(
+    store: EcomStore, campaign_id: str, outcomes: pl.DataFrame, *, control: str = "control"
+) -> dict[str, float]:
+    """Cost per contact of each arm under the module's cost model (fixed cost included)."""
+    fixed = float(
+        store.campaigns.filter(pl.col("campaign_id") == campaign_id)
+        .get_column("fixed_cost")
+        .fill_null(0.0)
+        .sum()
+    )
+    contacted = outcomes.filter(pl.col("arm").cast(pl.String) != control).height
+    share = fixed / contacted if contacted else 0.0
+    costs = outcomes.group_by("arm").agg(pl.col("cost").mean()).rows()
+    return {str(arm): float(cost) + (share if str(arm) != control else 0.0) for arm, cost in costs}
+
+
+def planned_split(
+    arms: list[str], *, control: str, holdout_share: float | None
+) -> dict[str, float] | None:
+    """``holdout_share`` for the control arm, the rest shared evenly by the other arms."""
+    if holdout_share is None:
+        return None
+    if not 0 < holdout_share < 1:
+        raise RoiError(f"holdout_share={holdout_share} must be between 0 and 1 (e.g. 0.2)")
+    treated = [arm for arm in arms if arm != control]
+    if not treated:
+        return None
+    return {control: holdout_share, **{arm: (1 - holdout_share) / len(treated) for arm in treated}}
+
+
 def campaign_experiment(
     store: EcomStore,
     campaign_id: str,
@@ -223,22 +265,45 @@ def campaign_experiment(
     window_days: float = 30,
     control: str = "control",
     margin: float = 1.0,
+    holdout_share: float | None = None,
+    expected_split: dict[str, float] | None = None,
     **options: Any,
 ) -> ExperimentResult:
     """Incremental revenue, profit and ROI of a campaign with a control arm.
 
-    The cost per contact of each arm is its mean exposure cost (the fixed cost is not split
-    over arms). Further ``options`` go to :func:`analyze_experiment`.
+    Costs follow the module's cost model: each contacted arm's cost per contact is its mean
+    exposure cost plus the campaign's ``fixed_cost`` spread over every contacted customer, so
+    the arms' total cost is the campaign cost :func:`campaign_roi` counts.
+
+    Args:
+        store: The shop's data.
+        campaign_id: The campaign.
+        window_days: Days after each exposure whose orders count.
+        control: The control arm's label.
+        margin: Gross margin in (0, 1].
+        holdout_share: The planned share of the control arm (``0.2`` for an 80/20 holdout), the
+            rest split evenly over the other arms; the sample-ratio check tests the arm sizes
+            against it.
+        expected_split: The planned share of every arm, for uneven designs (instead of
+            ``holdout_share``). With neither, the check assumes equal arms.
+        options: Further arguments of :func:`analyze_experiment`.
+
+    Raises:
+        RoiError: Both ``holdout_share`` and ``expected_split`` given, or either is invalid.
     """
+    if holdout_share is not None and expected_split is not None:
+        raise RoiError("pass holdout_share or expected_split, not both")
     outcomes = campaign_outcomes(store, campaign_id, window_days=window_days)
-    costs = outcomes.group_by("arm").agg(pl.col("cost").mean()).rows()
+    arms = sorted(outcomes.get_column("arm").cast(pl.String).unique().to_list())
+    split = expected_split or planned_split(arms, control=control, holdout_share=holdout_share)
     return analyze_experiment(
         outcomes,
         arm="arm",
         control=control,
         outcome="revenue",
         converted="converted",
-        cost_per_contact={str(arm): float(cost) for arm, cost in costs},
+        cost_per_contact=experiment_costs(store, campaign_id, outcomes, control=control),
         margin=margin,
+        expected_split=split,
         **options,
     )
