@@ -138,7 +138,7 @@ class BertClassifier(TextClassifier[BertClassifierOptions]):
         """Uncalibrated logits, shape ``(n, len(labels))``."""
         if self._head is None:
             raise NotFittedError(f"Model {self.name!r} is not trained: call fit() or load() first")
-        head = self._head.to(self.device)
+        head = self.place(self._head)
         return self.encoder.encode(
             texts,
             batch_size=self.options.batch_size,

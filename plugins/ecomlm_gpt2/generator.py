@@ -152,15 +152,16 @@ class Gpt2Generator(TextGenerator[Gpt2Options]):
         kwargs = self.generation_kwargs(config)
         outputs: list[list[str]] = [[] for _ in prompts]
         size = self.options.batch_size
-        with torch.inference_mode(), _seeded(config.seed, self.device):
+        # TextGenerator.generate runs this under inference mode (Model.inference).
+        with _seeded(config.seed, self.device):
             for start in range(0, len(order), size):
                 batch = order[start : start + size]
                 input_ids, mask = pad_batch(
                     [ids[i] for i in batch], self.tokenizer.pad_token_id, left=True
                 )
                 generated = self.model.generate(
-                    input_ids=input_ids.to(self.device),
-                    attention_mask=mask.to(self.device),
+                    input_ids=self.place(input_ids),
+                    attention_mask=self.place(mask),
                     **kwargs,
                 )
                 texts = self.tokenizer.batch_decode(
@@ -221,7 +222,7 @@ class Gpt2Generator(TextGenerator[Gpt2Options]):
         else:
             rng.seed()
         for _ in range(config.max_new_tokens):
-            with torch.inference_mode():
+            with self.inference():
                 out = self.model(input_ids=step_input, use_cache=True, **{cache_arg: past})
                 past = out.get(cache_arg)
                 scores = processors(ids, out.logits[:, -1, :].float())
