@@ -24,6 +24,7 @@ import polars as pl
 from ecomlm_sdk.errors import DataSourceError
 from ecomlm_shopify.headers import FileKind, detect_kind
 from ecomlm_shopify.limits import ReadLimits, decompress_bounded, duplicate_names
+from ecomlm_shopify.utf16 import transcode_utf16, utf16_encoding
 
 __all__ = ["ROW", "RawFile", "open_export"]
 
@@ -74,7 +75,8 @@ def _dedupe(names: Iterable[str]) -> list[str]:
     Linear in the number of names (a set of the names taken); a generated name never collides
     with a real one or with :data:`ROW`.
     """
-    stripped = [name.strip() for name in names]
+    # a doubled BOM or stray NUL bytes would hide "Name" from the header checks
+    stripped = [name.replace("\ufeff", "").replace("\x00", "").strip() for name in names]
     taken = {ROW}
     last: dict[str, int] = {}
     out = []
@@ -105,7 +107,8 @@ class RawFile:
             of them (or the file is empty).
         header: Column names as used in :attr:`frame` (trimmed, repeats numbered).
         frame: Every cell as text, plus :data:`ROW`; a lazy scan of :attr:`text_path`.
-        encoding: ``"utf-8"``, ``"utf-8-sig"``, ``"cp1252"`` or ``"latin-1"`` (of the original).
+        encoding: ``"utf-8"``, ``"utf-8-sig"``, ``"utf-16"``, ``"cp1252"`` or ``"latin-1"``
+            (of the original).
         warnings: What was noticed while opening (legacy encoding, duplicate column names).
         text_path: The UTF-8 file the frame scans, when it is a temporary decompressed or
             transcoded copy of :attr:`path` (removed by :meth:`close`, or when collected);
@@ -222,8 +225,25 @@ def open_export(path: Path, limits: ReadLimits | None = None) -> RawFile:
             workdir = tempfile.TemporaryDirectory(prefix="ecomlm-shopify-")
             text = Path(workdir.name) / "decompressed.csv"
             decompress_bounded(path, text, limits.max_decompressed_bytes)
-        bad_at = _utf8_error_at(_chunks(text))
-        if bad_at is None:
+        wide = utf16_encoding(text)
+        bad_at = None if wide else _utf8_error_at(_chunks(text))
+        if wide:
+            workdir = workdir or tempfile.TemporaryDirectory(prefix="ecomlm-shopify-")
+            utf8 = Path(workdir.name) / "utf8.csv"
+            try:
+                tabbed = transcode_utf16(text, utf8, wide)
+            except UnicodeDecodeError as exc:
+                raise DataSourceError(
+                    f"{path}: looks like UTF-16 but byte {exc.start} of it is not valid "
+                    "UTF-16; save the file again as 'CSV UTF-8', or re-export it from Shopify."
+                ) from None
+            text, encoding = utf8, "utf-16"
+            warnings.append(
+                f"{path.name} is UTF-16 (as Excel saves 'Unicode text'"
+                + (", tab-separated" if tabbed else "")
+                + "): decoded it; save as 'CSV UTF-8' or re-export from Shopify to avoid this."
+            )
+        elif bad_at is None:
             with text.open("rb") as handle:
                 encoding = "utf-8-sig" if handle.read(len(_BOM)) == _BOM else "utf-8"
         else:

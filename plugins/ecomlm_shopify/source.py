@@ -61,6 +61,11 @@ class ShopifyCsvOptions(DataSourceOptions):
         "decimal comma explains and none with a decimal point); the choice is in each file's "
         "load-report line, and cells the chosen notation cannot read are rejected.",
     )
+    follow_symlinks: bool = Field(
+        default=False,
+        description="Read symbolic links in the folder that point outside it (off by default: "
+        "such links are reported as skipped; loops and dangling links always are).",
+    )
     max_decompressed_bytes: int = Field(
         default=DEFAULT_MAX_DECOMPRESSED_BYTES,
         gt=0,
@@ -103,13 +108,55 @@ class ShopifyCsvOptions(DataSourceOptions):
         )
 
 
-def _files(path: Path) -> list[Path]:
+def _entry(entry: Path, root: Path, *, follow_symlinks: bool) -> str | None:
+    """Why a folder entry is skipped (``None``: it is read). Only CSV-like names are asked."""
+    if entry.is_symlink():
+        try:
+            target = entry.resolve(strict=True)
+        except RuntimeError:
+            return "symbolic link loop: skipped"
+        except OSError as exc:
+            loop = "loop" if "symbolic links" in str(exc) else "dangling (its target is missing)"
+            return f"symbolic link {loop}: skipped"
+        if not follow_symlinks and not target.is_relative_to(root.resolve()):
+            return (
+                "symbolic link to a file outside the folder: not followed (pass "
+                "follow_symlinks=True to read it)"
+            )
+    if entry.is_dir():
+        return "subfolder: not searched (point path= at it to load its exports)"
+    if not entry.is_file():
+        return "not a regular file: skipped"
+    return None
+
+
+def _files(path: Path, *, follow_symlinks: bool = False) -> tuple[list[Path], list[FileLoadReport]]:
+    """The export files to read, and a report line for each entry skipped (and why)."""
     if path.is_file():
-        return [path]
+        return [path], []
     if path.is_dir():
-        return sorted(
-            p for p in path.iterdir() if p.is_file() and p.name.lower().endswith(_SUFFIXES)
-        )
+        files, skipped = [], []
+        for entry in sorted(path.iterdir()):
+            why = _entry(entry, path, follow_symlinks=follow_symlinks)
+            if why is None:
+                if entry.name.lower().endswith(_SUFFIXES):
+                    files.append(entry)
+                continue
+            if (entry.is_dir() and not entry.is_symlink()) or entry.name.lower().endswith(
+                _SUFFIXES
+            ):
+                logger.warning("%s: %s", entry, why)
+                skipped.append(
+                    FileLoadReport(
+                        file=str(entry),
+                        table="(skipped)",
+                        rows_read=0,
+                        rows_loaded=0,
+                        rows_rejected=0,
+                        warnings=(why,),
+                    )
+                )
+        return files, skipped
     raise DataSourceError(
         f"Shopify export path {str(path)!r} does not exist; pass a CSV file or a folder of "
         "CSV exports (orders, customers, products) to path=."
@@ -169,8 +216,8 @@ class ShopifyCsvSource(DataSource[ShopifyCsvOptions]):
         limits = options.limits
         strict = options.strict
         by_kind: dict[str, list[RawFile]] = {"customers": [], "products": [], "orders": []}
-        reports: list[FileLoadReport] = []
-        for path in _files(root):
+        paths, reports = _files(root, follow_symlinks=options.follow_symlinks)
+        for path in paths:
             file = open_export(path, limits)
             opened.append(file)
             if is_checkouts(file.header):
