@@ -5,7 +5,7 @@ and ``write_table`` (a result frame to CSV, Parquet or JSON Lines by the file's 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final, Literal, overload
 
 import polars as pl
 
@@ -17,6 +17,17 @@ from ecomlm_sdk.models.base import Model
 from ecomlm_sdk.plugins import PluginInfo, plugin_report, resolve
 from ecomlm_sdk.roi.base import RoiMetric
 from ecomlm_sdk.tasks.base import Task
+
+if TYPE_CHECKING:
+    # Only for the overloads below: the built-in names and the classes they give. Imported for
+    # type checkers only, so ``import ecomlm_sdk`` loads neither the tasks nor the plugins.
+    from ecomlm_bert.classifier import BertClassifier
+    from ecomlm_bert.embedder import MiniLmEmbedder
+    from ecomlm_gpt2.generator import Gpt2Generator
+    from ecomlm_sdk.tasks.copy.task import CopyTask
+    from ecomlm_sdk.tasks.prediction.task import PurchasePredictionTask
+    from ecomlm_sdk.tasks.recommendation.task import RecommendationTask
+    from ecomlm_sdk.tasks.support.task import SupportTask
 
 __all__ = [
     "TABLE_FORMATS",
@@ -49,8 +60,19 @@ def load_store(source: str, **options: Any) -> EcomStore:
     return resolve("data_source", source, DataSource, **options).load()
 
 
+@overload
+def load_model(name: Literal["bert-classifier"], **options: Any) -> BertClassifier: ...
+@overload
+def load_model(name: Literal["minilm-embedder"], **options: Any) -> MiniLmEmbedder: ...
+@overload
+def load_model(name: Literal["gpt2"], **options: Any) -> Gpt2Generator: ...
+@overload
+def load_model(name: str, **options: Any) -> Any: ...
 def load_model(name: str, **options: Any) -> Any:
     """Create the model registered as ``name`` with ``options`` (weights load lazily or here).
+
+    For a built-in name, type checkers know the class returned (``load_model("gpt2")`` is a
+    ``Gpt2Generator``); another name gives ``Any``.
 
     Example:
         ```python
@@ -60,8 +82,21 @@ def load_model(name: str, **options: Any) -> Any:
     return resolve("model", name, Model, **options)
 
 
+@overload
+def task(name: Literal["purchase-prediction"], **options: Any) -> PurchasePredictionTask: ...
+@overload
+def task(name: Literal["recommendation"], **options: Any) -> RecommendationTask: ...
+@overload
+def task(name: Literal["support"], **options: Any) -> SupportTask: ...
+@overload
+def task(name: Literal["generate-copy"], **options: Any) -> CopyTask: ...
+@overload
+def task(name: str, **options: Any) -> Any: ...
 def task(name: str, **options: Any) -> Any:
     """Create the task registered as ``name`` with ``options``.
+
+    For a built-in name, type checkers know the class returned (``task("support")`` is a
+    ``SupportTask``, so ``.answer(...)`` is checked); another name gives ``Any``.
 
     Example:
         ```python
