@@ -19,6 +19,7 @@ __all__ = [
     "BAD_REASON",
     "BAD_VALUE",
     "FileResult",
+    "MissingColumnsError",
     "email_id",
     "ensure_columns",
     "first_failure",
@@ -29,6 +30,14 @@ __all__ = [
 ]
 
 BAD_COLUMN, BAD_VALUE, BAD_REASON = "_bad_column", "_bad_value", "_bad_reason"
+
+
+class MissingColumnsError(DataSourceError):
+    """An export lacks a column its table requires: the whole file cannot load.
+
+    Lenient loads skip such a file with this reason in its load-report line (the folder's
+    other files still load); strict loads raise it.
+    """
 
 
 @dataclass
@@ -51,7 +60,7 @@ def ensure_columns(
     """
     missing = [c for c in required if c not in file.header]
     if missing:
-        raise DataSourceError(
+        raise MissingColumnsError(
             f"{file.path}: the {file.kind} export lacks required column(s) {missing}; its "
             f"columns are {file.header}. Re-export the file from Shopify admin or add the "
             "column(s) to the header (columns are matched by name, in any order)."

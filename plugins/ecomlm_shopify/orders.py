@@ -25,6 +25,7 @@ from ecomlm_shopify.common import (
     rejects_of,
     updated_at,
 )
+from ecomlm_shopify.dates import detect_date_order, parse_slash_date, slash_reason
 from ecomlm_shopify.fastparse import MONEY, QUANTITY, TIMESTAMP, finish
 from ecomlm_shopify.headers import KNOWN_COLUMNS
 from ecomlm_shopify.limits import ReadLimits
@@ -76,6 +77,7 @@ def load_orders(
     strict: bool,
     limits: ReadLimits | None = None,
     decimal_comma: bool | None = None,
+    day_first: bool | None = None,
 ) -> FileResult:
     """Read one orders export.
 
@@ -94,6 +96,8 @@ def load_orders(
         decimal_comma: Read amounts with a decimal comma (``True``), never (``False``), or
             when the file's amounts say so unambiguously (``None``; see
             :mod:`ecomlm_shopify.notation`).
+        day_first: How slash dates (``31/12/2023 22:36``) are read: day-first, month-first,
+            or as the file settles it (``None``; see :mod:`ecomlm_shopify.dates`).
     """
     limits = limits or ReadLimits()
     extras = [c for c in file.header if c not in KNOWN_COLUMNS["orders"]]
@@ -129,18 +133,37 @@ def load_orders(
             parse_money(clean(pl.col(text)), decimal_comma=True).alias(value)
             for text, value in money.items()
         )
+    stamps = {"Created at": "created_at", "Cancelled at": "cancelled_at"}
+    order = detect_date_order(df, stamps, day_first)
+    if order.day_first is not None:
+        df = df.with_columns(
+            pl.coalesce(
+                value, parse_slash_date(clean(pl.col(text)), day_first=order.day_first)
+            ).alias(value)
+            for text, value in stamps.items()
+        )
     ragged = ragged_rows(file)
     first, has_line = pl.col(_FIRST), pl.col(_HAS_LINE)
     timestamp = "not a timestamp such as '2025-04-08 10:15:00 -0400'"
     amount = "not an amount such as '12,50'" if comma else "not an amount such as '12.50'"
     checks = [
-        Check("Created at", pl.col("created_at"), timestamp, when=first),
+        Check(
+            "Created at",
+            pl.col("created_at"),
+            slash_reason(pl.col("Created at"), order, timestamp),
+            when=first,
+        ),
         *_range_checks("Created at", "created_at", limits, when=first),
         *(
             Check(c, pl.col(n), number_reason(pl.col(c), amount, decimal_comma=comma), when=first)
             for c, n in _MONEY.items()
         ),
-        Check("Cancelled at", pl.col("cancelled_at"), timestamp, when=first),
+        Check(
+            "Cancelled at",
+            pl.col("cancelled_at"),
+            slash_reason(pl.col("Cancelled at"), order, timestamp),
+            when=first,
+        ),
         *_range_checks("Cancelled at", "cancelled_at", limits, when=first),
         Check(
             "Lineitem quantity",
@@ -197,7 +220,7 @@ def load_orders(
     lines = _lines(good, sku_to_product, extras, contiguous=contiguous)
     ambiguous = int(lines.get_column(AMBIGUOUS).sum())
     lines = lines.drop(AMBIGUOUS)
-    notes = [notation.note] if notation.note else []
+    notes = [n for n in (notation.note, order.note) if n]
     if ambiguous:
         notes.append(
             f"{ambiguous:,} order line(s) name a SKU that several variants share, and their "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
@@ -21,7 +22,7 @@ from ecomlm_sdk.data.source import DataSource, DataSourceOptions
 from ecomlm_sdk.data.store import EcomStore
 from ecomlm_sdk.data.timestamps import EARLIEST, LATEST
 from ecomlm_sdk.errors import DataSourceError
-from ecomlm_shopify.common import FileResult
+from ecomlm_shopify.common import FileResult, MissingColumnsError
 from ecomlm_shopify.customers import load_customers
 from ecomlm_shopify.headers import is_checkouts
 from ecomlm_shopify.limits import (
@@ -60,6 +61,12 @@ class ShopifyCsvOptions(DataSourceOptions):
         "file, False for none, None (default) per file when unambiguous (an amount only a "
         "decimal comma explains and none with a decimal point); the choice is in each file's "
         "load-report line, and cells the chosen notation cannot read are rejected.",
+    )
+    day_first: bool | None = Field(
+        default=None,
+        description="Read slash dates of spreadsheet-resaved files ('31/12/2023 22:36') "
+        "day-first (True) or month-first (False); None (default) decides per file when a "
+        "part over 12 settles it, and otherwise rejects those dates naming this option.",
     )
     follow_symlinks: bool = Field(
         default=False,
@@ -188,6 +195,12 @@ _MERGES: dict[str, MergeSpec] = {
 }
 
 
+def _orders_of(
+    file: RawFile, *, emails: pl.DataFrame | None, skus: pl.DataFrame | None, **options: Any
+) -> FileResult:
+    return load_orders(file, emails, skus, **options)
+
+
 class ShopifyCsvSource(DataSource[ShopifyCsvOptions]):
     """Shopify admin CSV exports (orders, customers, products; every version) -> ``EcomStore``.
 
@@ -237,17 +250,24 @@ class ShopifyCsvSource(DataSource[ShopifyCsvOptions]):
                 continue
             by_kind[file.kind].append(file)
         results: dict[str, list[FileResult]] = {kind: [] for kind in by_kind}
-        for file in by_kind["customers"]:
-            results["customers"].append(guarded(file, partial(load_customers, file, strict=strict)))
-        for file in by_kind["products"]:
-            results["products"].append(
-                guarded(
-                    file,
-                    partial(
-                        load_products, file, strict=strict, decimal_comma=options.decimal_comma
-                    ),
-                )
-            )
+
+        def run(kind: str, load: Callable[[RawFile], FileResult]) -> None:
+            kept = []
+            for file in by_kind[kind]:
+                try:
+                    results[kind].append(guarded(file, partial(load, file)))
+                except MissingColumnsError as exc:
+                    if strict:
+                        raise
+                    why = f"{exc} Skipped in lenient mode; the folder's other files load."
+                    logger.warning("%s", why)
+                    reports.append(_skipped(file, why))
+                    continue
+                kept.append(file)
+            by_kind[kind] = kept
+
+        run("customers", partial(load_customers, strict=strict))
+        run("products", partial(load_products, strict=strict, decimal_comma=options.decimal_comma))
         for kind in ("customers", "products"):
             results[kind] = merge_files(results[kind], by_kind[kind], _MERGES[kind], strict=strict)
         customers = _concat([r.tables["customers"] for r in results["customers"]])
@@ -263,21 +283,18 @@ class ShopifyCsvSource(DataSource[ShopifyCsvOptions]):
             if customers is not None
             else None
         )
-        for file in by_kind["orders"]:
-            results["orders"].append(
-                guarded(
-                    file,
-                    partial(
-                        load_orders,
-                        file,
-                        emails,
-                        skus,
-                        strict=strict,
-                        limits=limits,
-                        decimal_comma=options.decimal_comma,
-                    ),
-                )
-            )
+        run(
+            "orders",
+            partial(
+                _orders_of,
+                emails=emails,
+                skus=skus,
+                strict=strict,
+                limits=limits,
+                decimal_comma=options.decimal_comma,
+                day_first=options.day_first,
+            ),
+        )
         results["orders"] = merge_files(
             results["orders"], by_kind["orders"], _MERGES["orders"], strict=strict
         )

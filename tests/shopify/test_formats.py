@@ -108,7 +108,11 @@ def test_orders_missing_required_column_is_named(tmp_path: Path) -> None:
     header = [h for h in ORDERS_HEADER if h != "Created at"]
     path = write_export(tmp_path / "o.csv", header, ORDER_ROWS)
     with pytest.raises(DataSourceError, match=r"lacks required column\(s\) \['Created at'\]"):
-        ecomlm_sdk.load_store("shopify_csv", path=str(path))
+        ecomlm_sdk.load_store("shopify_csv", path=str(path), strict=True)
+    # lenient: the file is skipped with the reason (issue 11, item 4)
+    (report,) = ecomlm_sdk.load_store("shopify_csv", path=str(path)).load_report.files
+    assert report.table == "(skipped)"
+    assert "lacks required column(s) ['Created at']" in report.warnings[0]
 
 
 CUSTOMER_ROWS = [
