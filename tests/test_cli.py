@@ -106,13 +106,11 @@ def saved(exports: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, 
 
 
 def test_load_task_loads_any_saved_task(saved: dict[str, Path]) -> None:
-    from ecomlm_sdk.tasks.prediction import PurchasePrediction
-    from ecomlm_sdk.tasks.recommendation import Recommendation
-
     pp = ecomlm_sdk.load_task(saved["pp"])
-    assert isinstance(pp, PurchasePrediction) and pp.fitted
+    assert type(pp) is type(ecomlm_sdk.task("purchase-prediction")) and pp.fitted
     rec = ecomlm_sdk.Task.load(saved["rec"])  # the base class dispatches by the saved name
-    assert isinstance(rec, Recommendation) and rec.options.k == 3
+    assert type(rec) is type(ecomlm_sdk.task("recommendation", embedder=None))
+    assert rec.options.k == 3
     assert rec.store_fingerprint is not None and rec.store_fingerprint["customers"] == 120
     meta = json.loads((saved["rec"] / "ecomlm_task.json").read_text())
     assert meta["store"]["digest"] == rec.store_fingerprint["digest"]
@@ -233,3 +231,83 @@ def test_copy_and_support_with_saved_models(exports: Path, tmp_path: Path) -> No
         )  # fmt: skip
         reply = json.loads(result.stdout)
         assert pl.read_ndjson(tmp_path / "reply.jsonl")["intent"].to_list() == [reply["intent"]]
+
+
+# ------------------------------------------------------------------ target lists (issue 13, item 4)
+@pytest.fixture(scope="module")
+def consenting(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """Exports of 150 sample customers, two in three consenting, and a prediction fitted on them."""
+    store = ecomlm_sdk.sample_store()
+    ids = store.customers.get_column("customer_id").sort().head(150).implode()
+    orders = store.orders.filter(pl.col("customer_id").is_in(ids))
+    lines = store.order_lines.join(orders.select("order_id"), on="order_id", how="semi")
+    customers = store.customers.filter(pl.col("customer_id").is_in(ids)).with_columns(
+        accepts_marketing=pl.int_range(pl.len()) % 3 != 0
+    )
+    folder = tmp_path_factory.mktemp("consenting")
+    store.replace(
+        customers=customers,
+        products=store.products.filter(pl.col("variant_id").is_in(lines["variant_id"].implode())),
+        orders=orders,
+        order_lines=lines,
+    ).to_shopify_csv(folder / "exports")
+    _invoke(
+        "fit", "purchase-prediction", "--path", str(folder / "exports"), "--out",
+        str(folder / "pp"),
+    )  # fmt: skip
+    return folder / "exports", folder / "pp"
+
+
+def test_plan_writes_consenting_targets_in_three_formats(
+    consenting: tuple[Path, Path], tmp_path: Path
+) -> None:
+    exports, model = consenting
+    base = ["plan", "--model", str(model), "--path", str(exports), "--budget", "3"]
+    result = _invoke(*base, "--output", str(tmp_path / "targets.csv"), "--json")
+    summary = json.loads(result.stdout)
+    assert 0 < summary["contacts"] <= 30 and summary["total_cost"] <= 3 + 1e-9
+    assert summary["skipped_without_consent"] > 0
+    targets = pl.read_csv(tmp_path / "targets.csv", schema_overrides={"customer_id": pl.String})
+    assert targets.columns[:12] == [
+        "customer_id", "email", "first_name", "last_name", "accepts_marketing", "p_buy",
+        "expected_revenue", "expected_incremental_profit", "segment", "products", "subject",
+        "blurb",
+    ]  # fmt: skip
+    assert targets.height == summary["contacts"] and targets["accepts_marketing"].all()
+    assert targets["email"].null_count() == 0 and targets["subject"].null_count() == 0
+    assert targets["products"].str.contains("|", literal=True).any()
+    assert targets["rank"].to_list() == list(range(1, targets.height + 1))
+
+    _invoke(
+        *base, "--format", "profiles", "--tag", "spring-vip", "--output", str(tmp_path / "p.csv")
+    )
+    profiles = pl.read_csv(tmp_path / "p.csv")
+    assert profiles.columns[:4] == ["Email", "First Name", "Last Name", "Tags"]
+    assert profiles["Email"].to_list() == targets["email"].to_list()
+    assert set(profiles["Tags"]) == {"spring-vip"}
+
+    shopify = tmp_path / "shopify" / "customers.csv"
+    _invoke(
+        *base, "--format", "shopify", "--tag", "ecomlm-target-2026-12", "--output", str(shopify)
+    )
+    back = ecomlm_sdk.load_store("shopify_csv", path=str(shopify))  # the Shopify reader
+    assert set(back.customers["customer_id"]) == set(targets["customer_id"])
+    assert all("ecomlm-target-2026-12" in tags for tags in back.customers["tags"].to_list())
+    assert back.customers["accepts_marketing"].all()
+
+    everyone = _invoke(*base, "--include-non-consenting", "--output", str(tmp_path / "all.csv"))
+    assert "left out" not in everyone.output
+
+
+def test_target_list_python_api(consenting: tuple[Path, Path], tmp_path: Path) -> None:
+    from ecomlm_sdk.app.targets import TARGET_COLUMNS, target_list, write_targets
+
+    exports, model = consenting
+    store = ecomlm_sdk.load_store("shopify_csv", path=str(exports))
+    targets = target_list(store, ecomlm_sdk.load_task(model), budget=1.0)
+    assert targets.targets.columns == list(TARGET_COLUMNS)
+    assert 0 < targets.plan.contacts <= 10 and targets.targets["accepts_marketing"].all()
+    written = write_targets(targets, tmp_path / "t.parquet")
+    assert pl.read_parquet(written)["products"].dtype == pl.List(pl.String)
+    with pytest.raises(ecomlm_sdk.TaskError, match="needs the store"):
+        write_targets(targets, tmp_path / "s.csv", format="shopify")

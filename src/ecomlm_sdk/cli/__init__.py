@@ -16,6 +16,7 @@ from ecomlm_sdk._version import __version__
 from ecomlm_sdk.cli.common import emit_json, json_option
 from ecomlm_sdk.cli.device import device_command
 from ecomlm_sdk.cli.models import copy_command, fit_command
+from ecomlm_sdk.cli.plan import plan_command
 from ecomlm_sdk.cli.roi import roi_group
 from ecomlm_sdk.cli.tasks import ingest, predict, quickstart, recommend, report, support
 from ecomlm_sdk.errors import EcomlmError
@@ -80,6 +81,7 @@ def plugins_command(as_json: bool) -> None:
 
 main.add_command(roi_group)
 main.add_command(device_command)
+main.add_command(plan_command)
 for _command in (
     copy_command,
     fit_command,
