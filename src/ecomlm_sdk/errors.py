@@ -13,6 +13,7 @@ The tree::
     ├── DeviceError                  the requested device is not usable
     ├── TaskError                    a task got inputs it cannot work with
     │   └── ComponentTypeError       (also a TypeError) a name resolves to the wrong base class
+    ├── InvalidValueError            (also a ValueError) an argument not in an accepted form
     └── RoiError                     bad input to an ROI computation (names the column or value)
 
 Every message says what failed, where, and how to fix it.
@@ -29,6 +30,7 @@ __all__ = [
     "DeviceError",
     "EcomlmError",
     "IncompatiblePluginError",
+    "InvalidValueError",
     "ModelError",
     "NotFittedError",
     "PluginError",
@@ -110,6 +112,14 @@ class ComponentTypeError(TaskError, TypeError):
     Raised by :func:`ecomlm_sdk.plugins.resolve`, e.g. when a task is given a generator's name
     where it needs an embedder. It is a :class:`TaskError` because tasks are what resolve models
     by name, so code catching ``TaskError`` keeps catching it.
+    """
+
+
+class InvalidValueError(EcomlmError, ValueError):
+    """An argument has a value the SDK cannot use, e.g. a cutoff that is not an ISO date.
+
+    The message names the value and the accepted form. It is also a :class:`ValueError`, so
+    code that caught the ``ValueError`` raised before 0.2 keeps catching it.
     """
 
 

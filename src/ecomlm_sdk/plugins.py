@@ -354,7 +354,9 @@ def resolve_class(kind: str, name: str, base: Callable[..., C] | type[C]) -> typ
         ComponentTypeError: The name is registered, but not as a subclass of ``base``.
     """
     if not isinstance(base, type):
-        raise TypeError(f"resolve_class() needs a class as base, got {base!r}")
+        raise ComponentTypeError(
+            f"resolve_class() needs a class as base (e.g. Embedder), got {base!r}"
+        )
     registration = get_registry().get(kind, name)
     cls = registration.component
     if isinstance(cls, type) and issubclass(cls, base):

@@ -62,10 +62,12 @@ def register_kind(kind: str, base: type) -> None:
     A registered component must subclass one of its kind's bases.
 
     Raises:
-        ValueError: ``kind`` is not one of :data:`KINDS`.
+        PluginError: ``kind`` is not one of :data:`KINDS`.
     """
     if kind not in KINDS:
-        raise ValueError(f"Unknown component kind {kind!r}; expected one of {sorted(KINDS)}")
+        raise PluginError(
+            f"register_kind() got unknown component kind {kind!r}; expected one of {sorted(KINDS)}"
+        )
     if base not in _BASES[kind]:
         _BASES[kind] = (*_BASES[kind], base)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -227,3 +228,22 @@ def test_fallback_record_takes_the_best_servable_baseline() -> None:
     assert record is not None and record["baseline"] == "logistic"
     assert record["baseline_value"] == pytest.approx(0.75)
     assert fallback_record({"roc_auc": 0.76}, baselines, "roc_auc", {"logistic"}) is None
+
+
+def test_one_evaluate_joins_purchases_once_per_store(
+    shop: EcomStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The feature functions share the store's cached join (issue 14, item 8): a spy counts it."""
+    calls: Counter[int] = Counter()
+    original = EcomStore._purchases
+
+    def spy(self: EcomStore, include_guests: bool) -> pl.DataFrame:
+        calls[id(self)] += 1
+        return original(self, include_guests)
+
+    monkeypatch.setattr(EcomStore, "_purchases", spy)
+    store = synthetic_store()  # a store of its own: the module's ``shop`` may be cached already
+    PurchasePredictionTask(horizon_days=60, snapshots=2, threads=1).evaluate(
+        store, cutoff="2011-09-01"
+    )
+    assert calls and max(calls.values()) == 1, calls

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import warnings
+from collections.abc import Callable, Hashable
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict
@@ -19,10 +20,12 @@ from ecomlm_sdk.data.timestamps import (
     in_range,
     parse_utc_timestamps,
 )
-from ecomlm_sdk.errors import DataSourceError, SchemaError
+from ecomlm_sdk.errors import DataSourceError, InvalidValueError, SchemaError
 from ecomlm_sdk.plugins import get_registry
 
 __all__ = ["EcomStore", "IntegrityIssue", "IntegrityWarning", "to_utc_datetime"]
+
+_D = TypeVar("_D")
 
 Cutoff = str | dt.date | dt.datetime
 
@@ -52,9 +55,9 @@ def to_utc_datetime(value: Cutoff) -> dt.datetime:
         try:
             value = dt.datetime.fromisoformat(value)
         except ValueError as exc:
-            raise ValueError(
-                f"Cannot read cutoff {value!r}: use ISO format, e.g. '2011-09-09' or "
-                "'2011-09-09T12:00:00+00:00'"
+            raise InvalidValueError(
+                f"Cannot read cutoff {value!r}: use ISO format (YYYY-MM-DD), e.g. '2011-09-09' "
+                "or '2011-09-09T12:00:00+00:00'"
             ) from exc
     if not isinstance(value, dt.datetime):
         value = dt.datetime(value.year, value.month, value.day)
@@ -210,6 +213,12 @@ class EcomStore:
         rejects: Rows a data source could not load (schema in ``ecomlm_sdk.data.report``).
         load_report: Per-file accounting of rows read, loaded and rejected.
         integrity: Unresolved references found at construction.
+
+    A store is immutable: methods that derive a frame from the tables (:meth:`purchases`) or
+    split it (:meth:`split`) compute it once per store and argument and return the cached
+    result afterwards, so the feature functions of one ``evaluate`` share one join. Each half
+    of a split is a store with its own cache. Change a table with :meth:`replace`, which
+    builds a new store (with an empty cache); never assign to a table attribute.
     """
 
     customers: pl.DataFrame
@@ -246,6 +255,8 @@ class EcomStore:
         }
         for name in TABLES:
             setattr(self, name, _conform(SCHEMA[name], given[name]))
+        #: Derived frames by (method, arguments): see the class docstring.
+        self._derived: dict[tuple[Hashable, ...], Any] = {}
         self.rejects = rejects if rejects is not None else empty_rejects()
         self.load_report = load_report if load_report is not None else LoadReport()
         self.source = source
@@ -282,16 +293,35 @@ class EcomStore:
         """Row count of every table."""
         return {name: frame.height for name, frame in self.tables.items()}
 
+    def __copy__(self) -> EcomStore:
+        # A copy may have a table reassigned (``sample_store()`` hands out copies): it gets a
+        # cache of its own, so nothing derived from the original's tables leaks into it.
+        clone = object.__new__(EcomStore)
+        clone.__dict__.update(self.__dict__)
+        clone._derived = {}
+        return clone
+
+    def _cached(self, key: tuple[Hashable, ...], compute: Callable[[], _D]) -> _D:
+        """``compute()``, computed once per store and ``key`` (the store is immutable)."""
+        if key not in self._derived:
+            self._derived[key] = compute()
+        result: _D = self._derived[key]
+        return result
+
     def purchases(self, *, include_guests: bool = False) -> pl.DataFrame:
         """Order lines that are real purchases, joined with their order.
 
         A purchase is a line of an order that is not cancelled, with quantity > 0 and
         unit price > 0, from a known customer (guests too with ``include_guests=True``).
+        Computed once per store (and ``include_guests``), then returned from its cache.
 
         Returns:
             Columns ``order_id, customer_id, created_at, product_id, variant_id, title,
             quantity, unit_price, revenue``.
         """
+        return self._cached(("purchases", include_guests), lambda: self._purchases(include_guests))
+
+    def _purchases(self, include_guests: bool) -> pl.DataFrame:
         orders = self.orders.select("order_id", "customer_id", "created_at", "is_cancelled")
         lines = self.order_lines.join(orders, on="order_id", how="inner")
         keep = (
@@ -322,8 +352,17 @@ class EcomStore:
         before it (or, when their creation time is unknown, whose first order is before it).
         ``future`` holds the rows at or after the cutoff, plus every customer they mention.
         Products with no timestamp are catalogue data and appear in both.
+
+        Splitting twice at one instant gives the same two stores (cached), so tasks evaluated at
+        one cutoff share the halves and their derived frames.
+
+        Raises:
+            InvalidValueError: ``cutoff`` is a string that is not an ISO date or datetime.
         """
         at = to_utc_datetime(cutoff)
+        return self._cached(("split", at), lambda: self._split(at))
+
+    def _split(self, at: dt.datetime) -> tuple[EcomStore, EcomStore]:
         before, after = pl.col("created_at") < at, pl.col("created_at") >= at
         hist_orders, fut_orders = self.orders.filter(before), self.orders.filter(after)
         hist_lines = self.order_lines.join(

@@ -9,7 +9,7 @@ from typing import Final
 import numpy as np
 import polars as pl
 
-from ecomlm_sdk.errors import DataSourceError
+from ecomlm_sdk.errors import DataSourceError, InvalidValueError
 
 __all__ = [
     "BITEXT_FILE",
@@ -72,7 +72,10 @@ def stratified_split(
         label: Column to stratify on.
     """
     if not 0 < test_size < 1:
-        raise ValueError(f"test_size must be between 0 and 1, got {test_size}")
+        raise InvalidValueError(
+            f"test_size must be strictly between 0 and 1 (a share of each label's rows), "
+            f"got {test_size!r}"
+        )
     rng = np.random.default_rng(seed)
     indexed = frame.with_row_index("_row")
     test_rows: list[int] = []

@@ -19,6 +19,7 @@ from typing import Any
 
 import polars as pl
 
+from ecomlm_sdk.errors import TaskError
 from ecomlm_sdk.models.base import classification_report
 from ecomlm_sdk.privacy import redact
 from ecomlm_sdk.tasks.base import EvaluationReport
@@ -82,7 +83,10 @@ def evaluate_replies(
         options: The task options (thresholds are copied into ``details``).
     """
     if not replies:
-        raise ValueError("No labelled messages to evaluate on")
+        raise TaskError(
+            "support.evaluate() has no labelled messages to evaluate on; give a store with "
+            "labelled tickets or a test_size > 0"
+        )
     predicted = [r.intent for r in replies]
     report = classification_report(truth, predicted, sorted(set(truth)))
     metrics = {
