@@ -79,16 +79,28 @@ class StoreStep:
     counts: dict[str, int]
 
 
-def load(path: str | None) -> EcomStore:
-    """The store at ``path`` (a folder of Shopify exports), or the bundled sample store."""
-    if path is None:
+def load(
+    path: str | None, *, source: str | None = None, source_options: dict[str, Any] | None = None
+) -> EcomStore:
+    """The store read by data source ``source`` (default ``shopify_csv``) from ``path`` with
+    ``source_options``, or the bundled sample store when none of them is given."""
+    options = dict(source_options or {})
+    if path is None and source is None and not options:
         return ecomlm_sdk.sample_store()
-    return ecomlm_sdk.load_store("shopify_csv", path=path)
+    if path is not None:
+        options.setdefault("path", path)
+    return ecomlm_sdk.load_store(source or "shopify_csv", **options)
 
 
-def store_step(path: str | None, echo: Echo) -> StoreStep:
-    """Load the store and count what it holds."""
-    store = load(path)
+def store_step(
+    path: str | None,
+    echo: Echo,
+    *,
+    source: str | None = None,
+    source_options: dict[str, Any] | None = None,
+) -> StoreStep:
+    """Load the store (see :func:`load`) and count what it holds."""
+    store = load(path, source=source, source_options=source_options)
     summary = store.summary()
     echo(
         f"      {summary['customers']:,} customers, {summary['orders']:,} orders, "
@@ -103,7 +115,7 @@ def store_step(path: str | None, echo: Echo) -> StoreStep:
         "countries": store.orders.get_column("country").n_unique(),
         "rows rejected": store.load_report.rows_rejected,
     }
-    return StoreStep(store=store, path=path, counts=counts)
+    return StoreStep(store=store, path=path if path is not None else source, counts=counts)
 
 
 # ------------------------------------------------------------------------------------- prediction

@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import sys
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
-from typing import IO, Any, TypeVar
+from dataclasses import dataclass, field
+from typing import IO, Any, TypeVar, cast
 
 import click
 
-__all__ = ["echo_warnings", "emit_json", "json_option", "parse_options"]
+import ecomlm_sdk
+from ecomlm_sdk.data.store import EcomStore
+
+__all__ = [
+    "StoreArgs",
+    "echo_warnings",
+    "emit_json",
+    "json_option",
+    "parse_options",
+    "store_options",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -95,3 +107,95 @@ def echo_warnings() -> Iterator[None]:
                 if text not in seen:
                     seen.add(text)
                     click.echo(f"warning: {text}", err=True)
+
+
+# ------------------------------------------------------------------ the store a command reads
+#: The data source read when ``--option`` pairs are given without ``--source``.
+DEFAULT_SOURCE = "shopify_csv"
+
+
+@dataclass(frozen=True)
+class StoreArgs:
+    """What :func:`store_options` collected: ``--path``, ``--source`` and the source's options.
+
+    Attributes:
+        path: ``--path`` (passed to the source as its ``path`` option), or ``None``.
+        source: ``--source``: a registered data source name, or ``None``.
+        options: The ``--option KEY=VALUE`` pairs, parsed by :func:`parse_options`.
+    """
+
+    path: str | None = None
+    source: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_sample(self) -> bool:
+        """Nothing was given: the command reads the bundled sample store."""
+        return self.path is None and self.source is None and not self.options
+
+    def load(self, **extra: Any) -> EcomStore:
+        """The store: through ``source`` (default ``shopify_csv``) with ``path`` and ``options``,
+        or the bundled sample store when nothing was given.
+
+        Args:
+            **extra: More source options given by the command itself (``strict=True``).
+        """
+        if self.is_sample and not extra:
+            return ecomlm_sdk.sample_store()
+        options = {**self.options, **extra}
+        if self.path is not None:
+            options.setdefault("path", self.path)
+        return ecomlm_sdk.load_store(self.source or DEFAULT_SOURCE, **options)
+
+
+def store_options(
+    *, option_flags: tuple[str, ...] = ("--option", "--source-option")
+) -> Callable[[F], F]:
+    """``--path``, ``--source NAME`` and ``--option KEY=VALUE`` for a command that reads a store.
+
+    The command receives one ``data: StoreArgs`` argument instead of three; ``data.load()``
+    gives the store. A command with options of its own under ``--option`` (``fit``) passes
+    ``option_flags=("--source-option",)``.
+    """
+
+    def decorate(command: F) -> F:
+        def run(
+            *args: Any,
+            path: str | None,
+            source: str | None,
+            source_pairs: tuple[str, ...],
+            **kwargs: Any,
+        ) -> Any:
+            pairs = parse_options(source_pairs)
+            return command(*args, data=StoreArgs(path=path, source=source, options=pairs), **kwargs)
+
+        functools.update_wrapper(run, command)
+        decorators = (
+            click.option(
+                "--path",
+                type=click.Path(exists=True, file_okay=True, dir_okay=True),
+                default=None,
+                help="Export file or folder, passed to the data source as its path option "
+                "(default: the bundled sample store).",
+            ),
+            click.option(
+                "--source",
+                default=None,
+                metavar="NAME",
+                help=f"Registered data source to read (`ecomlm plugins` lists them) "
+                f"[default: {DEFAULT_SOURCE}].",
+            ),
+            click.option(
+                *option_flags,
+                "source_pairs",
+                multiple=True,
+                metavar="KEY=VALUE",
+                help="A data source option (repeatable); VALUE is read as JSON when it parses.",
+            ),
+        )
+        wrapped: Any = run
+        for decorator in reversed(decorators):
+            wrapped = decorator(wrapped)
+        return cast(F, wrapped)
+
+    return decorate

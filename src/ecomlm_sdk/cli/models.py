@@ -15,8 +15,14 @@ import click
 import polars as pl
 
 import ecomlm_sdk
-from ecomlm_sdk.app.steps import load
-from ecomlm_sdk.cli.common import echo_warnings, emit_json, json_option, parse_options
+from ecomlm_sdk.cli.common import (
+    StoreArgs,
+    echo_warnings,
+    emit_json,
+    json_option,
+    parse_options,
+    store_options,
+)
 from ecomlm_sdk.data.store import EcomStore
 from ecomlm_sdk.errors import TaskError
 from ecomlm_sdk.tasks.fingerprint import describe, store_fingerprint
@@ -79,7 +85,7 @@ def write_output(frame: pl.DataFrame, output: Path | None) -> None:
 
 @click.command("fit")
 @click.argument("task_name", metavar="TASK")
-@PATH
+@store_options(option_flags=("--source-option",))  # --option is the task's, below
 @click.option(
     "--out",
     "out",
@@ -96,13 +102,13 @@ def write_output(frame: pl.DataFrame, output: Path | None) -> None:
 )
 @json_option("Print what was saved as JSON.")
 def fit_command(
-    task_name: str, path: str | None, out: Path, pairs: tuple[str, ...], as_json: bool
+    task_name: str, data: StoreArgs, out: Path, pairs: tuple[str, ...], as_json: bool
 ) -> None:
     """Fit TASK (purchase-prediction, recommendation, generate-copy, support, ...) on a store and
     save it to --out, for `--model DIR` of predict, recommend, copy, support ask and plan.
     """
     options = parse_options(pairs)
-    store = load(path)
+    store = data.load()
     with echo_warnings():
         task = ecomlm_sdk.task(task_name, **options).fit(store)
         task.save(out)
@@ -123,14 +129,14 @@ def fit_command(
 
 @click.command("copy")
 @click.argument("customer_ids", nargs=-1)
-@PATH
+@store_options()
 @MODEL
 @OUTPUT
 @click.option("--top", type=int, default=20, show_default=True, help="Rows to print.")
 @json_option("Print the rows as JSON.")
 def copy_command(
     customer_ids: tuple[str, ...],
-    path: str | None,
+    data: StoreArgs,
     model_dir: str | None,
     output: Path | None,
     top: int,
@@ -140,7 +146,7 @@ def copy_command(
 
     Without --model a small GPT-2 is trained on the store's product titles first.
     """
-    store = load(path)
+    store = data.load()
     with echo_warnings():
         task = fitted_or_saved("generate-copy", model_dir, store)
         written: pl.DataFrame = (

@@ -14,7 +14,6 @@ from typing import cast
 
 import click
 
-from ecomlm_sdk.app.steps import load
 from ecomlm_sdk.app.targets import (
     TARGET_FORMATS,
     TargetFormat,
@@ -22,8 +21,8 @@ from ecomlm_sdk.app.targets import (
     target_list,
     write_targets,
 )
-from ecomlm_sdk.cli.common import echo_warnings, emit_json, json_option
-from ecomlm_sdk.cli.models import PATH, fitted_or_saved
+from ecomlm_sdk.cli.common import StoreArgs, echo_warnings, emit_json, json_option, store_options
+from ecomlm_sdk.cli.models import fitted_or_saved
 
 __all__ = ["plan_command"]
 
@@ -36,7 +35,7 @@ __all__ = ["plan_command"]
     required=True,
     help="A purchase-prediction task saved by `ecomlm fit purchase-prediction`.",
 )
-@PATH
+@store_options()
 @click.option("--budget", type=float, default=None, help="Most to spend on contacts [no limit].")
 @click.option("--cost-per-contact", type=float, default=0.10, show_default=True)
 @click.option("--margin", type=float, default=0.35, show_default=True, help="Gross margin.")
@@ -80,7 +79,7 @@ __all__ = ["plan_command"]
 @json_option("Print the plan's figures as JSON.")
 def plan_command(
     model_dir: str,
-    path: str | None,
+    data: StoreArgs,
     budget: float | None,
     cost_per_contact: float,
     margin: float,
@@ -93,7 +92,7 @@ def plan_command(
     as_json: bool,
 ) -> None:
     """Write the customers to contact, best first, with products, subject line and blurb."""
-    store = load(path)
+    store = data.load()
     label = tag or default_tag()
     with echo_warnings():
         prediction = fitted_or_saved("purchase-prediction", model_dir, store)

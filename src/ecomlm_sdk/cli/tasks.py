@@ -13,30 +13,24 @@ from typing import Any
 import click
 import polars as pl
 
-import ecomlm_sdk
 from ecomlm_sdk.app.quickstart import QuickstartOptions, run_quickstart
-from ecomlm_sdk.app.steps import load
-from ecomlm_sdk.cli.common import echo_warnings, emit_json, json_option
+from ecomlm_sdk.cli.common import StoreArgs, echo_warnings, emit_json, json_option, store_options
 from ecomlm_sdk.cli.models import MODEL, OUTPUT, fitted_or_saved, write_output
+from ecomlm_sdk.data.schema import TABLES
 from ecomlm_sdk.data.store import EcomStore
-from ecomlm_sdk.errors import TaskError
+from ecomlm_sdk.errors import DataSourceError, TaskError
 
 __all__ = ["ingest", "predict", "quickstart", "recommend", "report", "support"]
 
-_PATH = click.option(
-    "--path",
-    type=click.Path(exists=True, file_okay=True, dir_okay=True),
-    default=None,
-    help="Shopify export file or folder (default: the bundled sample store).",
-)
 
-
-def _store(path: str | None) -> EcomStore:
-    return load(path)
-
-
-def _run_report(output: Path, path: str | None, quiet: bool, as_json: bool) -> None:
-    options = QuickstartOptions(output=output, path=path, quiet=quiet or as_json)
+def _run_report(output: Path, data: StoreArgs, quiet: bool, as_json: bool) -> None:
+    options = QuickstartOptions(
+        output=output,
+        path=data.path,
+        source=data.source,
+        source_options=data.options,
+        quiet=quiet or as_json,
+    )
     result = run_quickstart(options, echo=click.echo)
     if as_json:
         emit_json(result.model_dump(mode="json"))
@@ -73,27 +67,56 @@ def _report_options(command: Callable[..., None]) -> Callable[..., None]:
 @_report_options
 def quickstart(output: Path, quiet: bool, as_json: bool) -> None:
     """Analyse the bundled sample shop end to end and write an HTML report."""
-    _run_report(output, None, quiet, as_json)
+    _run_report(output, StoreArgs(), quiet, as_json)
 
 
 @click.command("report")
-@_PATH
+@store_options()
 @_report_options
-def report(path: str | None, output: Path, quiet: bool, as_json: bool) -> None:
+def report(data: StoreArgs, output: Path, quiet: bool, as_json: bool) -> None:
     """Write the HTML report (prediction, recommendations, support, copy, ROI) for a store."""
-    _run_report(output, path, quiet, as_json)
+    _run_report(output, data, quiet, as_json)
+
+
+def _check_recognised(store: EcomStore, where: str) -> None:
+    """Refuse a load in which the source recognised no file and found nothing at all."""
+    recognised = [f for f in store.load_report if f.table in TABLES]
+    if recognised or any(store.summary().values()):
+        return
+    skipped = "; ".join(
+        f"{Path(f.file).name} ({'; '.join(f.warnings) or 'not recognised'})"
+        for f in store.load_report
+    )
+    raise DataSourceError(
+        f"No file in {where} was recognised{': ' + skipped if skipped else ''}; give a folder "
+        "of the source's exports, or --source NAME for another format (`ecomlm plugins` lists "
+        "the data sources)"
+    )
 
 
 @click.command("ingest")
-@click.argument("path", type=click.Path(exists=True))
+@click.argument("exports", metavar="PATH", type=click.Path(exists=True), required=False)
+@store_options()
 @click.option(
     "--strict", is_flag=True, help="Stop at the first bad row instead of setting it aside."
 )
 @click.option("--rejects", type=click.Path(path_type=Path), help="Write rejected rows to this CSV.")
 @json_option("Print summary and load report as JSON.")
-def ingest(path: str, strict: bool, rejects: Path | None, as_json: bool) -> None:
-    """Load Shopify exports from PATH and print the summary and the load report."""
-    store = ecomlm_sdk.load_store("shopify_csv", path=path, strict=strict)
+def ingest(
+    exports: str | None, data: StoreArgs, strict: bool, rejects: Path | None, as_json: bool
+) -> None:
+    """Load exports from PATH (or --path) and print the summary and the load report.
+
+    Reads Shopify exports unless --source names another data source; exits 1 when no file
+    was recognised.
+    """
+    if exports is not None and data.path is not None and exports != data.path:
+        raise click.UsageError(f"give PATH or --path, not both ({exports!r}, {data.path!r})")
+    data = StoreArgs(path=exports or data.path, source=data.source, options=data.options)
+    if data.is_sample:
+        raise click.UsageError("give PATH (or --source NAME with its --option KEY=VALUE pairs)")
+    store = data.load(**({"strict": True} if strict else {}))
+    _check_recognised(store, str(data.path or data.options.get("path") or data.source))
     if rejects is not None:
         store.rejects.write_csv(rejects)
     if as_json:
@@ -115,7 +138,7 @@ def ingest(path: str, strict: bool, rejects: Path | None, as_json: bool) -> None
 
 
 @click.command("predict")
-@_PATH
+@store_options()
 @MODEL
 @click.option(
     "--horizon",
@@ -128,7 +151,7 @@ def ingest(path: str, strict: bool, rejects: Path | None, as_json: bool) -> None
 @OUTPUT
 @json_option("Print the top rows as JSON.")
 def predict(
-    path: str | None,
+    data: StoreArgs,
     model_dir: str | None,
     horizon_days: int | None,
     top: int,
@@ -136,7 +159,7 @@ def predict(
     as_json: bool,
 ) -> None:
     """Score every customer's probability of buying within the horizon, and expected revenue."""
-    store = _store(path)
+    store = data.load()
     with echo_warnings():
         if model_dir is None:
             task = fitted_or_saved(
@@ -168,7 +191,7 @@ def _unknown_ids(store: EcomStore, task: Any, ids: list[str]) -> list[str]:
 
 @click.command("recommend")
 @click.argument("customer_ids", nargs=-1)
-@_PATH
+@store_options()
 @MODEL
 @click.option("-k", "k", type=int, default=10, show_default=True)
 @click.option("--exclude-owned", is_flag=True, help="Only products new to each customer.")
@@ -179,7 +202,7 @@ def _unknown_ids(store: EcomStore, task: Any, ids: list[str]) -> list[str]:
 @json_option("Print JSON.")
 def recommend(
     customer_ids: tuple[str, ...],
-    path: str | None,
+    data: StoreArgs,
     model_dir: str | None,
     k: int,
     exclude_owned: bool,
@@ -196,7 +219,7 @@ def recommend(
         raise click.UsageError(
             "give one or more CUSTOMER_IDs, or --output FILE to recommend for every customer"
         )
-    store = _store(path)
+    store = data.load()
     with echo_warnings():
         task = fitted_or_saved("recommendation", model_dir, store, k=k)
         ids = list(customer_ids) or sorted(
@@ -239,8 +262,15 @@ def support() -> None:
 @support.command("ask")
 @click.argument("message", required=False)
 @click.option("--customer", "customer_id", default=None, help="The signed-in customer's id.")
-@_PATH
+@store_options()
 @MODEL
+@click.option(
+    "--classifier",
+    default=None,
+    metavar="NAME",
+    help="Registered intent classifier to fit (a TextClassifier) [default: the task's, "
+    "bert-classifier]; not with --model.",
+)
 @click.option(
     "--save",
     "save_dir",
@@ -252,8 +282,9 @@ def support() -> None:
 def ask(
     message: str | None,
     customer_id: str | None,
-    path: str | None,
+    data: StoreArgs,
     model_dir: str | None,
+    classifier: str | None,
     save_dir: Path | None,
     output: Path | None,
     as_json: bool,
@@ -264,9 +295,12 @@ def ask(
     """
     if message is None and output is None and not as_json:
         raise click.UsageError("give a MESSAGE, or --output FILE to answer the store's tickets")
-    store = _store(path)
+    if classifier is not None and model_dir is not None:
+        raise click.UsageError("--classifier chooses the model to fit; a --model is fitted already")
+    store = data.load()
     with echo_warnings():
-        task = fitted_or_saved("support", model_dir, store)
+        chosen = {"classifier": classifier} if classifier is not None else {}
+        task = fitted_or_saved("support", model_dir, store, **chosen)
         if save_dir is not None:
             task.save(save_dir)
         if message is None:
