@@ -30,6 +30,34 @@ class PageCheck:
     console_errors: list[str]
     external_requests: list[str] = field(default_factory=list)
     text: str = ""
+    #: Elements wider than their card, or wider than the window, at the 1400 px viewport.
+    overflow: list[str] = field(default_factory=list)
+    #: A full-page PNG screenshot at 1400 px.
+    screenshot: bytes = b""
+
+
+#: The width a marketing manager's laptop browser shows the report at.
+VIEWPORT = {"width": 1400, "height": 900}
+
+_OVERFLOW_JS = """() => {
+  const out = [];
+  const root = document.documentElement;
+  if (root.scrollWidth > root.clientWidth + 1) out.push(`page ${root.scrollWidth}px wide`);
+  for (const el of document.querySelectorAll('section, section *')) {
+    const card = el.closest('section');
+    const name = card ? (card.querySelector('h2') || {}).textContent : '';
+    if (el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX !== 'visible') {
+      out.push(`${el.tagName.toLowerCase()} scrolls sideways in "${name}"`);
+    }
+    if (card && el !== card) {
+      const r = el.getBoundingClientRect(), c = card.getBoundingClientRect();
+      if (r.width && r.right > c.right + 1) {
+        out.push(`${el.tagName.toLowerCase()} sticks out of "${name}" by ${Math.round(r.right - c.right)}px`);
+      }
+    }
+  }
+  return [...new Set(out)];
+}"""
 
 
 def _chromium() -> str | None:
@@ -57,7 +85,7 @@ def render_in_browser() -> Callable[[Path], PageCheck]:
                 executable_path=executable, headless=True, args=CHROMIUM_FLAGS
             )
             try:
-                page = browser.new_page()
+                page = browser.new_page(viewport=VIEWPORT)
                 page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
                 page.on("pageerror", lambda e: errors.append(str(e)))
                 page.on(
@@ -72,6 +100,8 @@ def render_in_browser() -> Callable[[Path], PageCheck]:
                     "els => els.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.alt)",
                 )
                 count = page.eval_on_selector_all("img", "els => els.length")
+                overflow = page.evaluate(_OVERFLOW_JS)
+                screenshot = page.screenshot(full_page=True)
                 return PageCheck(
                     title=page.title(),
                     images=int(count),
@@ -79,6 +109,8 @@ def render_in_browser() -> Callable[[Path], PageCheck]:
                     console_errors=errors,
                     external_requests=external,
                     text=page.inner_text("body"),
+                    overflow=list(overflow),
+                    screenshot=screenshot,
                 )
             finally:
                 browser.close()

@@ -50,3 +50,35 @@ def test_report_renders_in_chromium(
     assert check.title == "Shop <report>"  # type: ignore[attr-defined]
     assert check.images == 1 and check.broken_images == []  # type: ignore[attr-defined]
     assert check.console_errors == [] and check.external_requests == []  # type: ignore[attr-defined]
+
+
+def _wide_report() -> HtmlReport:
+    """A report made to overflow: 16 columns, long unbroken words, money, tiles with notes."""
+    report = HtmlReport("Wide", currency="GBP")
+    section = report.section("A wide table")
+    section.metrics(
+        {"incremental ROI": 4.35, "revenue": 12345.5},
+        notes={"incremental ROI": "ROI 4.35: each £1.00 spent brought £4.35 of profit."},
+        money=("revenue",),
+    )
+    wide = {f"incremental_outcome_per_customer_{i}": [123456.789, 0.5] for i in range(16)}
+    wide["title"] = ["SET OF 3 CAKE TINS PANTRY DESIGN" * 4, "x" * 300]
+    section.table(pl.DataFrame(wide), money=("incremental_outcome_per_customer_0",))
+    section.next_steps(["Do this.", "Then that."])
+    return report
+
+
+def test_money_notes_and_next_steps_are_rendered(tmp_path: Path) -> None:
+    text = _wide_report().write(tmp_path / "wide.html").read_text()
+    assert "£12,345.50" in text and "£123,456.79" in text
+    assert "<small>ROI 4.35: each £1.00 spent brought £4.35 of profit.</small>" in text
+    assert "What to do next" in text and "<li>Then that.</li>" in text
+
+
+def test_nothing_overflows_at_1400px(
+    tmp_path: Path, render_in_browser: Callable[[Path], object]
+) -> None:
+    check = render_in_browser(_wide_report().write(tmp_path / "wide.html"))
+    assert check.overflow == []  # type: ignore[attr-defined]
+    shot: bytes = check.screenshot  # type: ignore[attr-defined]
+    assert shot.startswith(b"\x89PNG") and len(shot) > 10_000  # the page drew something

@@ -62,3 +62,7 @@ def test_quickstart_report_renders_in_chromium(
         assert title in text
     assert "[CARD]" in text and "4111" not in text  # PII redacted before display
     assert "customer-17850@example.com" not in text
+    assert check.overflow == []  # type: ignore[attr-defined]  # every table fits its card at 1400 px
+    assert text.count("What to do next") >= 6 and "£" in text
+    shot: bytes = check.screenshot  # type: ignore[attr-defined]
+    assert shot.startswith(b"\x89PNG") and len(shot) > 50_000

@@ -13,7 +13,7 @@ from typing import Any
 
 import polars as pl
 
-from ecomlm_sdk.report.html import HtmlReport
+from ecomlm_sdk.report.html import HtmlReport, money
 from ecomlm_sdk.roi.campaign import CampaignRoi
 from ecomlm_sdk.roi.experiment import ExperimentResult
 from ecomlm_sdk.roi.planner import CampaignPlan
@@ -50,6 +50,24 @@ def no_campaigns_section(report: HtmlReport) -> None:
         "none are estimated or borrowed from other data."
     )
     section.text(_HOW_TO_MEASURE)
+    section.next_steps(
+        [
+            "Send your next campaign with a random 20% holdout, and keep the list of who was "
+            "held out.",
+            "Load the exposures and run ecomlm report again: this section then shows what the "
+            "campaign earned.",
+        ]
+    )
+
+
+def roi_note(roi: float, currency: str | None) -> str:
+    """``"ROI 4.35: each £1.00 spent brought £4.35 of profit beyond its cost."``"""
+    return (
+        f"ROI {roi:.2f}: each {money(1.0, currency)} spent brought {money(roi, currency)} of "
+        "profit beyond its cost."
+        if roi >= 0
+        else f"ROI {roi:.2f}: each {money(1.0, currency)} spent lost {money(-roi, currency)}."
+    )
 
 
 def _arms(result: ExperimentResult) -> pl.DataFrame:
@@ -88,13 +106,42 @@ def store_campaigns_section(report: HtmlReport, campaigns: Sequence[Any]) -> Non
                 "attributed ROI": roi.roi,
             }
         )
-    section.table(pl.DataFrame(rows))
+    latest = campaigns[0]
+    tiles: dict[str, float] = {"contacted": float(latest.roi.touched_customers)}
+    notes = {"contacted": f"Customers campaign {latest.roi.campaign_id} contacted."}
+    incremental = None
+    if latest.experiment is not None:
+        incremental = next(
+            (a.incremental_roi for a in latest.experiment.arms if not a.is_control), None
+        )
+    if incremental is not None:
+        tiles["incremental ROI"] = incremental.value
+        notes["incremental ROI"] = (
+            roi_note(incremental.value, report.currency)
+            + f" 95% interval {incremental.low:.2f} to {incremental.high:.2f}."
+        )
+    elif latest.roi.roi is not None:
+        tiles["attributed ROI"] = latest.roi.roi
+        notes["attributed ROI"] = (
+            f"Revenue of contacted customers within 30 days, against the cost: "
+            f"{roi_note(latest.roi.roi, report.currency)} Some would have bought anyway."
+        )
+    section.metrics(tiles, digits=2, notes=notes)
+    section.table(pl.DataFrame(rows), money=("attributed revenue", "cost"))
     for item in campaigns:
         result: ExperimentResult | None = item.experiment
         if result is None:
             continue
         section.text(f"Campaign {item.roi.campaign_id} against its control group (95% intervals):")
-        section.table(_arms(result))
+        section.table(
+            _arms(result),
+            money=(
+                "total_cost",
+                "incremental_profit",
+                "incremental_profit_low",
+                "incremental_profit_high",
+            ),
+        )
         srm = result.sample_ratio
         if srm.mismatch:
             section.text(
@@ -103,6 +150,14 @@ def store_campaigns_section(report: HtmlReport, campaigns: Sequence[Any]) -> Non
                 "customers were assigned before trusting these figures.",
                 note=True,
             )
+    section.next_steps(
+        [
+            "Keep a random holdout in every campaign: only the comparison with it says what a "
+            "campaign caused.",
+            "Plan the next one from this week's scores: ecomlm plan --model DIR --budget ... "
+            "--output targets.csv.",
+        ]
+    )
 
 
 def synthetic_campaign_section(
@@ -125,7 +180,15 @@ def synthetic_campaign_section(
         for name in ("incremental_profit", "incremental_roi")
         for suffix in ("", "_low", "_high")
     ]
-    section.table(result.to_frame().select(keep))
+    section.table(
+        result.to_frame().select(keep),
+        money=(
+            "total_cost",
+            "incremental_profit",
+            "incremental_profit_low",
+            "incremental_profit_high",
+        ),
+    )
     section.image(
         plot_arm_increments(result, "incremental_roi"),
         "Synthetic experiment: incremental ROI per arm with 95% intervals",
@@ -171,4 +234,15 @@ def synthetic_campaign_section(
         plot_profit_curve(plan),
         "Synthetic experiment: expected and measured incremental profit by contacts made",
     )
-    section.table(plan.targets.head(10))
+    section.table(
+        plan.targets.head(10),
+        money=("expected_incremental_revenue", "expected_incremental_profit"),
+    )
+    section.next_steps(
+        [
+            "Measure your own campaign the same way: send it with a random 20% holdout and "
+            "load its exposures.",
+            "Until then, plan from purchase scores: ecomlm plan --model DIR --budget ... "
+            "--output targets.csv.",
+        ]
+    )

@@ -1,11 +1,16 @@
-"""A self-contained HTML report: inline CSS, images embedded as data URIs, no scripts, no network."""
+"""A self-contained HTML report: inline CSS, images embedded as data URIs, no scripts, no network.
+
+Written for the person who runs the shop: money carries the store's currency, each headline tile
+has a plain-language line under it, each section can end with "What to do next", and tables
+wrap inside their card (fixed layout, long words broken) instead of scrolling sideways.
+"""
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
 import html
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,18 +18,27 @@ import polars as pl
 
 from ecomlm_sdk._version import __version__
 
-__all__ = ["HtmlReport", "Section"]
+__all__ = ["HtmlReport", "Section", "money"]
+
+#: Symbols shown before amounts; other currencies show their ISO code ("CHF 12.00").
+_SYMBOLS = {"GBP": "£", "USD": "$", "EUR": "€", "JPY": "¥", "INR": "₹"}
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1d2330;background:#f6f7fb}
 header{background:#1d2330;color:#fff;padding:24px 40px}header h1{margin:0;font-size:26px}
 header p{margin:6px 0 0;color:#c9cede}main{max-width:1100px;margin:0 auto;padding:24px 40px}
 section{background:#fff;border-radius:10px;padding:20px 24px;margin:0 0 20px;box-shadow:0 1px 3px #0001}
-h2{margin-top:0;font-size:20px}table{border-collapse:collapse;width:100%;font-size:13px;margin:10px 0}
-th,td{border-bottom:1px solid #e3e6ee;padding:6px 8px;text-align:left}th{background:#f0f2f7}
+h2{margin-top:0;font-size:20px}
+table{border-collapse:collapse;width:100%;table-layout:fixed;font-size:13px;margin:10px 0}
+th,td{border-bottom:1px solid #e3e6ee;padding:6px 8px;text-align:left;vertical-align:top;
+overflow-wrap:anywhere;word-break:break-word}th{background:#f0f2f7}
 td.num{text-align:right;font-variant-numeric:tabular-nums}.metrics{display:flex;flex-wrap:wrap;gap:12px}
-.metric{background:#f0f2f7;border-radius:8px;padding:10px 14px;min-width:140px}
-.metric b{display:block;font-size:20px}.metric span{font-size:12px;color:#5b6477}
+.metric{background:#f0f2f7;border-radius:8px;padding:10px 14px;flex:1 1 180px;max-width:300px;min-width:0}
+.metric b{display:block;font-size:20px}.metric span{display:block;font-size:12px;color:#5b6477}
+.metric small{display:block;font-size:12px;color:#1d2330;margin-top:6px;line-height:1.35}
+.next{background:#eef6ee;border-left:4px solid #3a8f3a;border-radius:6px;padding:10px 16px;margin:14px 0 0}
+.next b{display:block;margin-bottom:4px}.next ul{margin:0;padding-left:18px}
+*{box-sizing:border-box}
 figure{margin:12px 0}figure img{max-width:100%;height:auto}figcaption{font-size:12px;color:#5b6477}
 pre{background:#f0f2f7;padding:10px;border-radius:6px;white-space:pre-wrap;font-size:12px}
 p.note{font-size:12px;color:#5b6477}
@@ -42,7 +56,25 @@ def _number(value: float) -> str:
     return f"{value:.4g}"
 
 
-def _cell(value: object) -> str:
+def money(value: float, currency: str | None) -> str:
+    """``value`` as an amount: ``£1,234.50``, ``CHF 12.00``, or ``1,234.50`` without a currency."""
+    if value != value:  # NaN
+        return "n/a"
+    sign = "-" if value < 0 else ""
+    amount = f"{abs(value):,.2f}"
+    if not currency:
+        return f"{sign}{amount}"
+    symbol = _SYMBOLS.get(currency.upper())
+    return f"{sign}{symbol}{amount}" if symbol else f"{sign}{currency.upper()} {amount}"
+
+
+#: :func:`money` under another name: :meth:`Section.metrics` has a parameter called ``money``.
+_format_money = money
+
+
+def _cell(value: object, currency: str | None = None, is_money: bool = False) -> str:
+    if is_money and isinstance(value, int | float) and not isinstance(value, bool):
+        return f'<td class="num">{html.escape(money(float(value), currency))}</td>'
     if isinstance(value, float):
         return f'<td class="num">{_number(value)}</td>'
     if isinstance(value, int) and not isinstance(value, bool):
@@ -56,6 +88,8 @@ class Section:
 
     title: str
     parts: list[str] = field(default_factory=list)
+    #: ISO code of the store's currency, for money figures (``None``: plain numbers).
+    currency: str | None = None
 
     def text(self, paragraph: str, *, note: bool = False) -> Section:
         """Add a paragraph of plain text (escaped)."""
@@ -68,28 +102,71 @@ class Section:
         self.parts.append(f"<pre>{html.escape(text)}</pre>")
         return self
 
-    def metrics(self, values: Mapping[str, float | int | str], *, digits: int = 3) -> Section:
-        """Add headline figures as tiles."""
+    def metrics(
+        self,
+        values: Mapping[str, float | int | str],
+        *,
+        digits: int = 3,
+        notes: Mapping[str, str] | None = None,
+        money: Collection[str] = (),
+    ) -> Section:
+        """Add headline figures as tiles.
+
+        Args:
+            values: Label -> figure.
+            digits: Decimals of non-integer figures.
+            notes: Label -> a plain-language line shown under the tile ("each 1 spent ...").
+            money: Labels whose figure is an amount in the store's currency.
+        """
         tiles = []
         for label, value in values.items():
-            if isinstance(value, float) and value.is_integer() and abs(value) >= 1:
-                value = int(value)
-            shown = (
-                f"{value:,.{digits}f}"
-                if isinstance(value, float)
-                else (f"{value:,}" if isinstance(value, int) else str(value))
-            )
+            if label in money and isinstance(value, int | float):
+                shown = _format_money(float(value), self.currency)
+            else:
+                if isinstance(value, float) and value.is_integer() and abs(value) >= 1:
+                    value = int(value)
+                shown = (
+                    f"{value:,.{digits}f}"
+                    if isinstance(value, float)
+                    else (f"{value:,}" if isinstance(value, int) else str(value))
+                )
+            note = (notes or {}).get(label)
+            line = f"<small>{html.escape(note)}</small>" if note else ""
             tiles.append(
-                f'<div class="metric"><b>{html.escape(shown)}</b><span>{html.escape(label)}</span></div>'
+                f'<div class="metric"><b>{html.escape(shown)}</b>'
+                f"<span>{html.escape(label)}</span>{line}</div>"
             )
         self.parts.append(f'<div class="metrics">{"".join(tiles)}</div>')
         return self
 
-    def table(self, frame: pl.DataFrame, *, max_rows: int = 20) -> Section:
-        """Add a polars frame as a table (first ``max_rows`` rows)."""
+    def next_steps(self, steps: Sequence[str]) -> Section:
+        """Add a short "What to do next" box: one line per action."""
+        items = "".join(f"<li>{html.escape(step)}</li>" for step in steps)
+        self.parts.append(f'<div class="next"><b>What to do next</b><ul>{items}</ul></div>')
+        return self
+
+    def table(
+        self, frame: pl.DataFrame, *, max_rows: int = 20, money: Collection[str] = ()
+    ) -> Section:
+        """Add a polars frame as a table (first ``max_rows`` rows).
+
+        Args:
+            frame: The rows; list columns are joined with ", ".
+            max_rows: Rows shown; a note counts the rest.
+            money: Columns holding amounts in the store's currency.
+        """
+        lists = [name for name, dtype in frame.schema.items() if isinstance(dtype, pl.List)]
+        frame = frame.with_columns(
+            pl.col(name).cast(pl.List(pl.String)).list.join(", ") for name in lists
+        )
+        flags = [name in money for name in frame.columns]
         head = "".join(f"<th>{html.escape(c)}</th>" for c in frame.columns)
         rows = "".join(
-            "<tr>" + "".join(_cell(v) for v in row) + "</tr>"
+            "<tr>"
+            + "".join(
+                _cell(v, self.currency, is_money) for v, is_money in zip(row, flags, strict=True)
+            )
+            + "</tr>"
             for row in frame.head(max_rows).iter_rows()
         )
         more = (
@@ -120,10 +197,12 @@ class HtmlReport:
     title: str
     subtitle: str = ""
     sections: list[Section] = field(default_factory=list)
+    #: ISO code of the store's currency (``"GBP"``), shown on every money figure.
+    currency: str | None = None
 
     def section(self, title: str) -> Section:
         """Start a new section and return it."""
-        section = Section(title)
+        section = Section(title, currency=self.currency)
         self.sections.append(section)
         return section
 

@@ -13,8 +13,9 @@ import polars as pl
 
 from ecomlm_sdk.report.campaigns import synthetic_campaign_section as campaign_section
 from ecomlm_sdk.report.charts import calibration_chart
-from ecomlm_sdk.report.html import HtmlReport
+from ecomlm_sdk.report.html import HtmlReport, money
 from ecomlm_sdk.tasks.baselines import strongest_baseline
+from ecomlm_sdk.tasks.copy.corpus import nice_title
 
 __all__ = [
     "campaign_section",
@@ -39,6 +40,42 @@ BASELINE_NAMES = {
     "rfm_logistic": "logistic regression on recency, frequency and spend",
     "logistic": "logistic regression on every feature",
 }
+
+
+def metric_notes(metrics: Mapping[str, Any], currency: str | None = None) -> dict[str, str]:
+    """A plain-language line for each metric tile, with the figure in it."""
+    notes: dict[str, str] = {}
+    for key, value in metrics.items():
+        if not isinstance(value, float):
+            continue
+        k = key.split("@")[0]
+        at = key.split("@")[1] if "@" in key else ""
+        note = {
+            "roc_auc": f"Take one customer who bought and one who did not: the model ranks the "
+            f"buyer higher {value:.0%} of the time (50% is a coin toss).",
+            "pr_auc": "How pure the top of the list is: 1 means the buyers all come first; a "
+            "random order scores the share of customers who bought.",
+            "lift": f"The top {at} of the list holds {value:.1f} times as many buyers as a "
+            f"random {at}.",
+            "revenue_mae": f"Expected spend is off by {money(value, currency)} per customer on "
+            "average.",
+            "revenue_corr": "How closely expected spend follows what customers spent: 1 is "
+            "exact, 0 is no relation.",
+            "hr": f"{value:.0%} of customers bought at least one of their {at} recommended "
+            "products.",
+            "recall": f"The {at}-product lists held {value:.0%} of what customers went on to buy.",
+            "ndcg": "Like recall, but a product near the top of the list counts more; 1 is a "
+            "perfect list.",
+            "map": "Average precision of the lists, top-weighted (1 is perfect).",
+            "coverage": f"{value:.0%} of the catalogue appears in at least one list.",
+            "customers": "Customers judged: they bought before and after the cutoff.",
+            "train examples": "Example messages the intent model learned from.",
+            "fit seconds": "Seconds it took to train on this machine.",
+            "validation accuracy": f"{value:.0%} of held-out example messages got the right "
+            "intent.",
+        }.get(k, "Measured on the held-out data.")
+        notes[key] = note
+    return notes
 
 
 def versus(
@@ -92,8 +129,28 @@ def store_section(
         if path is None
         else f"Shopify exports loaded from {path} through the shopify_csv plugin."
     )
-    section.metrics(dict(counts))
+    section.metrics(
+        dict(counts),
+        notes={
+            "customers": "Customers in the exports.",
+            "orders": "Orders, cancelled ones included.",
+            "order lines": "Products ordered, one line per product per order.",
+            "products": "Products in the catalogue.",
+            "countries": "Countries the orders went to.",
+            "rows rejected": "Rows that could not be loaded; the load report below says why.",
+        },
+    )
     section.preformatted(load_report)
+    rejected = counts.get("rows rejected", 0)
+    section.next_steps(
+        [
+            f"Fix the {rejected:,} rejected rows (ecomlm ingest EXPORTS --rejects rejected.csv "
+            "lists them) and export again."
+            if rejected
+            else "Nothing to fix: every row loaded.",
+            "Run this report every week on fresh exports (see the weekly routine guide).",
+        ]
+    )
 
 
 def prediction_section(
@@ -112,7 +169,8 @@ def prediction_section(
         f"{cutoff}, judged on the 90 days after: nothing the model learns from "
         "comes from the window it is judged on."
     )
-    section.metrics({k: v for k, v in metrics.items() if isinstance(v, float)})
+    tiles = {k: v for k, v in metrics.items() if isinstance(v, float)}
+    section.metrics(tiles, notes=metric_notes(tiles, report.currency), money=("revenue_mae",))
     section.text(versus("ROC-AUC", metrics, baselines, "roc_auc", fallback))
     baseline_rows = [
         {"model": name, **{k: v for k, v in values.items() if k in ("roc_auc", "pr_auc")}}
@@ -123,7 +181,18 @@ def prediction_section(
         section.image(
             calibration_chart(calibration), "Calibration: predicted against observed buying rate"
         )
-    section.table(scores.sort("expected_revenue", descending=True).head(10))
+    section.table(
+        scores.sort("expected_revenue", descending=True).head(10), money=("expected_revenue",)
+    )
+    section.next_steps(
+        [
+            "Write this week's list of likely buyers who accept e-mail: ecomlm fit "
+            "purchase-prediction --path EXPORTS --out models/prediction, then ecomlm plan "
+            "--model models/prediction --path EXPORTS --budget 50 --output targets.csv.",
+            "Hold out a random 20% of that list and do not e-mail them: comparing the two "
+            "groups shows what the e-mail really adds.",
+        ]
+    )
 
 
 def recommendation_section(
@@ -142,13 +211,34 @@ def recommendation_section(
         "what came before), then refitted on everything to recommend for the customers with the "
         "highest expected revenue."
     )
-    section.metrics({k: v for k, v in metrics.items() if isinstance(v, float)})
+    tiles = {k: v for k, v in metrics.items() if isinstance(v, float)}
+    section.metrics(tiles, notes=metric_notes(tiles, report.currency))
     section.text(versus("NDCG@10", metrics, baselines, "ndcg@10", fallback))
     rows = [{"recommender": "ecomlm hybrid", **metrics}] + [
         {"recommender": name, **values} for name, values in baselines.items()
     ]
     section.table(pl.DataFrame(rows))
-    section.table(picks, max_rows=5 * top)
+    shown = picks.select(
+        "customer_id",
+        "rank",
+        pl.col("title").map_elements(nice_title, return_dtype=pl.String).alias("product"),
+        pl.col("product_id").alias("code"),
+        "score",
+    )
+    section.table(shown, max_rows=5 * top)
+    served = (
+        BASELINE_NAMES.get(str(fallback["baseline"]), str(fallback["baseline"]))
+        if fallback
+        else "the hybrid recommender"
+    )
+    section.next_steps(
+        [
+            f"Feature each customer's top products in their e-mail: the recommendations come "
+            f"from {served}, the best on your data (ecomlm recommend --model DIR --output "
+            "recommendations.csv lists them for everyone).",
+            "Show the same products on the site for signed-in customers.",
+        ]
+    )
 
 
 def support_section(
@@ -162,7 +252,8 @@ def support_section(
         "or the FAQ; a person takes over when confidence is low. Personal data is redacted "
         "before any model or log sees it."
     )
-    section.metrics({k.replace("_", " "): float(v) for k, v in fit_summary.items()})
+    tiles = {k.replace("_", " "): float(v) for k, v in fit_summary.items()}
+    section.metrics(tiles, notes=metric_notes(tiles))
     section.text(
         "validation accuracy is the intent classifier's score on the share of its training "
         "utterances it held out; benchmarks/bench_support.py measures it on a held-out 20% of "
@@ -170,6 +261,13 @@ def support_section(
         note=True,
     )
     section.table(replies)
+    section.next_steps(
+        [
+            "Read the messages handed to a person: add FAQ entries (and your policies) for the "
+            "questions that keep coming back.",
+            'Try it on a real message: ecomlm support ask "Where is my order?" --customer ID.',
+        ]
+    )
 
 
 def copy_section(report: HtmlReport, written: pl.DataFrame) -> None:
@@ -181,7 +279,20 @@ def copy_section(report: HtmlReport, written: pl.DataFrame) -> None:
         "recommended products, never personal data. Rows marked generated=False fell back to a "
         "template because the model's text did not pass the grounding checks."
     )
-    section.table(written.with_columns(pl.col("products").list.join(" | ")))
+    section.table(
+        written.with_columns(
+            pl.col("products")
+            .list.eval(pl.element().map_elements(nice_title, return_dtype=pl.String))
+            .list.join(" | ")
+        )
+    )
+    section.next_steps(
+        [
+            "Read the subject lines before sending; edit any that do not sound like your shop.",
+            "Send them with the target list: ecomlm plan --copy DIR puts subject and blurb on "
+            "each row.",
+        ]
+    )
 
 
 def timings_section(report: HtmlReport, timings: Mapping[str, float]) -> None:
