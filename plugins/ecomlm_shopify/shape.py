@@ -40,14 +40,16 @@ def ragged_rows(file: RawFile) -> pl.DataFrame:
     if expected == 0:
         return pl.DataFrame(schema=schema)
     line = pl.col(_LINE)
-    quotes = line.str.count_matches('"', literal=True)
+    # counting is only paid on lines that hold a quote (a cheap literal search finds them)
+    quoted = pl.when(line.str.contains('"', literal=True)).then(line)
+    quotes = quoted.str.count_matches('"', literal=True).fill_null(0)
     counts = (
         pl.scan_lines(file.scanned, name=_LINE)
         .select(
             quotes.alias("q"),
             # the regex runs on quoted lines only (null elsewhere)
             pl.coalesce(
-                _cells_outside_quotes(pl.when(quotes > 0).then(line)),
+                _cells_outside_quotes(quoted),
                 line.str.count_matches(",", literal=True) + 1,
             ).alias(CELLS),
             (line.str.len_bytes() == 0).alias("empty"),
@@ -56,13 +58,17 @@ def ragged_rows(file: RawFile) -> pl.DataFrame:
     )
     odd = (pl.col("q") % 2).cast(pl.Int64)
     inside_before = (odd.cum_sum() - odd) % 2 == 1
+    # a line opening a quoted cell it does not close, or starting inside one, is part of a
+    # record spanning lines (none in most exports: then every line is one record)
+    spanning = inside_before | ((odd == 1) & ~inside_before)
     records = counts.with_columns(
         (~inside_before).cum_sum().cast(pl.Int64).alias("_record"),
         pl.int_range(pl.len(), dtype=pl.Int64).alias("_line_index"),
+        spanning.alias("_spanning"),
     )
     # record 1 is the header; records spanning lines are counted from their joined text
-    spans = records.filter(pl.col("_record").is_duplicated())
-    single = records.filter(~pl.col("_record").is_duplicated()).select("_record", CELLS, "empty")
+    spans = records.filter("_spanning")
+    single = records.filter(~pl.col("_spanning")).select("_record", CELLS, "empty")
     if spans.height:
         wanted = spans.get_column("_line_index")
         joined = (
