@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -66,11 +66,22 @@ class QuickstartOptions(BaseModel):
     path: str | None = Field(
         default=None, description="Folder of Shopify exports; None: the bundled sample store."
     )
+    source: str | None = Field(
+        default=None, description="Registered data source to read (None: shopify_csv)."
+    )
+    source_options: dict[str, Any] = Field(
+        default_factory=dict, description="Options of the data source (besides path)."
+    )
     top_customers: int = Field(default=5, ge=1, le=50, description="Customers to recommend for.")
     cost_per_contact: float = Field(default=0.10, ge=0, description="Cost of one email.")
     margin: float = Field(default=0.35, gt=0, le=1, description="Gross margin.")
     seed: int = Field(default=0, description="Seed for every random step.")
     quiet: bool = Field(default=False, description="Print nothing but the result line.")
+
+    @property
+    def origin(self) -> str | None:
+        """Where the store comes from: the path, else the data source; ``None``: the sample."""
+        return self.path if self.path is not None else self.source
 
 
 class QuickstartResult(BaseModel):
@@ -193,20 +204,25 @@ def run_quickstart(
     run.echo(f"ecomlm-sdk {__version__} on {device.device} ({device.reason})")
     headline: dict[str, float] = {}
 
-    loaded = run.step("Loading the store", lambda: store_step(options.path, run.echo))
+    loaded = run.step(
+        "Loading the store",
+        lambda: store_step(
+            options.path, run.echo, source=options.source, source_options=options.source_options
+        ),
+    )
     report = HtmlReport(
-        report_title(options.path, loaded.store),
+        report_title(options.origin, loaded.store),
         currency=store_currency(loaded.store),
         subtitle=(
             "Real UCI Online Retail transactions (Chen, Sain & Guo 2012, CC BY 4.0)"
-            if options.path is None
-            else f"Your Shopify exports from {options.path}"
+            if options.origin is None
+            else f"Your exports from {options.origin}"
         )
         + f", analysed offline on {device.device}.",
     )
     sections.store_section(report, loaded.path, loaded.counts, str(loaded.store.load_report))
     shop = loaded.store
-    cuts = cutoffs(shop, options.path)
+    cuts = cutoffs(shop, options.origin)
 
     def prediction() -> PredictionStep:
         step = prediction_step(shop, cuts["prediction"], run.echo)
@@ -253,7 +269,7 @@ def run_quickstart(
     run.step("Marketing copy", copy)
 
     def campaign() -> None:
-        headline.update(campaign_report(report, shop, options.path, options, run.echo))
+        headline.update(campaign_report(report, shop, options.origin, options, run.echo))
 
     run.step("Campaigns and incremental ROI", campaign)
     sections.timings_section(report, run.timings)
