@@ -66,3 +66,14 @@ def test_readme_python_block_runs() -> None:
     namespace: dict[str, object] = {}
     for block in blocks:
         exec(compile(block, "README.md", "exec"), namespace)
+
+
+def test_api_reference_renders_every_built_in_task_with_its_options() -> None:
+    from ecomlm_sdk._builtins import BUILTIN_TASKS
+
+    page = (DOCS / "api" / "tasks.md").read_text()
+    for task in BUILTIN_TASKS:
+        for cls in (task, task.Options, task.EvaluateOptions):
+            if cls is None or cls.__module__ == "ecomlm_sdk.tasks.base":
+                continue
+            assert f"::: {cls.__module__}.{cls.__qualname__}\n" in page, cls
