@@ -67,6 +67,8 @@ def to_utc_datetime(value: Cutoff) -> dt.datetime:
 
 
 _SHOWN: Final = 40
+#: Financial statuses whose orders are no sale (their lines are never purchases).
+NOT_SALES: Final = frozenset({"refunded", "voided"})
 
 
 def _shown(value: object) -> str:
@@ -311,8 +313,12 @@ class EcomStore:
     def purchases(self, *, include_guests: bool = False) -> pl.DataFrame:
         """Order lines that are real purchases, joined with their order.
 
-        A purchase is a line of an order that is not cancelled, with quantity > 0 and
-        unit price > 0, from a known customer (guests too with ``include_guests=True``).
+        A purchase is a line of an order that is not cancelled, not ``refunded`` or ``voided``
+        (``financial_status``), with quantity > 0 and unit price > 0, from a known customer
+        (guests too with ``include_guests=True``). Its ``revenue`` is quantity x unit price
+        net of the order's ``refunded_amount``, spread over the order's purchase lines in
+        proportion to their value (a partially refunded order counts only what was kept; one
+        refunded in full by amount is no purchase). The orders table keeps the raw values.
         Computed once per store (and ``include_guests``), then returned from its cache.
 
         Returns:
@@ -322,16 +328,28 @@ class EcomStore:
         return self._cached(("purchases", include_guests), lambda: self._purchases(include_guests))
 
     def _purchases(self, include_guests: bool) -> pl.DataFrame:
-        orders = self.orders.select("order_id", "customer_id", "created_at", "is_cancelled")
+        status = pl.col("financial_status").str.to_lowercase().str.replace_all(" ", "_")
+        orders = self.orders.select(
+            "order_id",
+            "customer_id",
+            "created_at",
+            "is_cancelled",
+            status.is_in(list(NOT_SALES)).fill_null(False).alias("_not_sale"),
+            pl.col("refunded_amount").fill_null(0.0).clip(lower_bound=0.0).alias("_refunded"),
+        )
         lines = self.order_lines.join(orders, on="order_id", how="inner")
         keep = (
             (pl.col("quantity") > 0)
             & (pl.col("unit_price") > 0)
             & ~pl.col("is_cancelled").fill_null(False)
+            & ~pl.col("_not_sale")
         )
         if not include_guests:
             keep = keep & pl.col("customer_id").is_not_null()
-        return lines.filter(keep).select(
+        gross = pl.col("quantity") * pl.col("unit_price")
+        kept = (1.0 - pl.col("_refunded") / gross.sum().over("order_id")).clip(lower_bound=0.0)
+        lines = lines.filter(keep).with_columns(kept.alias("_kept")).filter(pl.col("_kept") > 0)
+        return lines.select(
             "order_id",
             "customer_id",
             "created_at",
@@ -340,7 +358,7 @@ class EcomStore:
             "title",
             "quantity",
             "unit_price",
-            (pl.col("quantity") * pl.col("unit_price")).alias("revenue"),
+            (pl.col("quantity") * pl.col("unit_price") * pl.col("_kept")).alias("revenue"),
         )
 
     # ------------------------------------------------------------------ split
