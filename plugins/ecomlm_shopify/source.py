@@ -68,6 +68,16 @@ class ShopifyCsvOptions(DataSourceOptions):
         "day-first (True) or month-first (False); None (default) decides per file when a "
         "part over 12 settles it, and otherwise rejects those dates naming this option.",
     )
+    currency: str | None = Field(
+        default=None,
+        description="The currency money is added up in (purchases, revenue, tasks, ROI); "
+        "default: the currency of most orders.",
+    )
+    fx_rates: dict[str, float] | None = Field(
+        default=None,
+        description="Exchange rates into that currency, e.g. {'USD': 0.92} (units of it per "
+        "US dollar); orders in a currency without a rate are left out, with a warning.",
+    )
     follow_symlinks: bool = Field(
         default=False,
         description="Read symbolic links in the folder that point outside it (off by default: "
@@ -308,6 +318,8 @@ class ShopifyCsvSource(DataSource[ShopifyCsvOptions]):
             rejects=pl.concat(rejects) if rejects else empty_rejects(),
             load_report=LoadReport.of([r.report for r in done] + reports),
             source=f"shopify_csv:{root}",
+            currency=options.currency,
+            fx_rates=options.fx_rates,
         )
 
     @classmethod

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import warnings
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict
 
+from ecomlm_sdk.data.currency import in_one_currency
 from ecomlm_sdk.data.report import LoadReport, empty_rejects
 from ecomlm_sdk.data.schema import SCHEMA, TABLES, UTC_DATETIME, TableSchema
 from ecomlm_sdk.data.timestamps import (
@@ -245,6 +246,8 @@ class EcomStore:
         load_report: LoadReport | None = None,
         source: str | None = None,
         check_integrity: bool = True,
+        currency: str | None = None,
+        fx_rates: Mapping[str, float] | None = None,
     ) -> None:
         given = {
             "customers": customers,
@@ -262,6 +265,11 @@ class EcomStore:
         self.rejects = rejects if rejects is not None else empty_rejects()
         self.load_report = load_report if load_report is not None else LoadReport()
         self.source = source
+        #: The currency money is added up in (None: the currency of most orders), and the
+        #: rates (units of it per unit of another currency) that convert the others; see
+        #: :mod:`ecomlm_sdk.data.currency`.
+        self.currency = currency
+        self.fx_rates = dict(fx_rates) if fx_rates else None
         self.integrity: tuple[IntegrityIssue, ...] = (
             self._check_integrity() if check_integrity else ()
         )
@@ -289,6 +297,8 @@ class EcomStore:
             rejects=self.rejects,
             load_report=self.load_report,
             source=self.source,
+            currency=self.currency,
+            fx_rates=self.fx_rates,
         )
 
     def summary(self) -> dict[str, int]:
@@ -334,10 +344,17 @@ class EcomStore:
             "customer_id",
             "created_at",
             "is_cancelled",
+            "currency",
             status.is_in(list(NOT_SALES)).fill_null(False).alias("_not_sale"),
             pl.col("refunded_amount").fill_null(0.0).clip(lower_bound=0.0).alias("_refunded"),
         )
-        lines = self.order_lines.join(orders, on="order_id", how="inner")
+        lines = in_one_currency(
+            self.order_lines.join(orders, on="order_id", how="inner"),
+            self.orders,
+            currency=self.currency,
+            fx_rates=self.fx_rates,
+            amounts=("unit_price", "_refunded"),
+        )
         keep = (
             (pl.col("quantity") > 0)
             & (pl.col("unit_price") > 0)
@@ -425,6 +442,8 @@ class EcomStore:
             keep("campaign_exposures", True),
             source=self.source,
             check_integrity=False,
+            currency=self.currency,
+            fx_rates=self.fx_rates,
         )
         future = EcomStore(
             fut_customers,
@@ -436,6 +455,8 @@ class EcomStore:
             keep("campaign_exposures", False),
             source=self.source,
             check_integrity=False,
+            currency=self.currency,
+            fx_rates=self.fx_rates,
         )
         return history, future
 
