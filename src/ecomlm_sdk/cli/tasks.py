@@ -23,6 +23,11 @@ from ecomlm_sdk.errors import DataSourceError, TaskError
 __all__ = ["ingest", "predict", "quickstart", "recommend", "report", "support"]
 
 
+def _store(data: StoreArgs) -> EcomStore:
+    """The store a command reads (one place, so tests can hand a command a store)."""
+    return data.load()
+
+
 def _run_report(output: Path, data: StoreArgs, quiet: bool, as_json: bool) -> None:
     options = QuickstartOptions(
         output=output,
@@ -159,7 +164,7 @@ def predict(
     as_json: bool,
 ) -> None:
     """Score every customer's probability of buying within the horizon, and expected revenue."""
-    store = data.load()
+    store = _store(data)
     with echo_warnings():
         if model_dir is None:
             task = fitted_or_saved(
@@ -219,7 +224,7 @@ def recommend(
         raise click.UsageError(
             "give one or more CUSTOMER_IDs, or --output FILE to recommend for every customer"
         )
-    store = data.load()
+    store = _store(data)
     with echo_warnings():
         task = fitted_or_saved("recommendation", model_dir, store, k=k)
         ids = list(customer_ids) or sorted(
@@ -297,7 +302,7 @@ def ask(
         raise click.UsageError("give a MESSAGE, or --output FILE to answer the store's tickets")
     if classifier is not None and model_dir is not None:
         raise click.UsageError("--classifier chooses the model to fit; a --model is fitted already")
-    store = data.load()
+    store = _store(data)
     with echo_warnings():
         chosen = {"classifier": classifier} if classifier is not None else {}
         task = fitted_or_saved("support", model_dir, store, **chosen)
