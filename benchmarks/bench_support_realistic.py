@@ -14,7 +14,8 @@ Protocol:
 4. Baseline on the same rows: TF-IDF (word 1-2 grams) + logistic regression, with the task's
    protocol: trained on the same kept rows, temperature and an out-of-scope threshold (the 1%
    quantile of its held-out top probability) fitted on the same held-out families, and the same
-   ``min_confidence`` 0.5 and ``min_margin`` 0.1 hand-offs.
+   ``min_confidence`` 0.5 and ``min_margin`` 0.1 hand-offs; the FAQ questions always train it,
+   repeated ``faq_repeats`` times, as they train the task's classifier.
 
 Scoring: a reply handed off as ``out_of_scope``, ``language``, ``low_confidence`` or
 ``ambiguous`` predicts "out of scope"; any other reply predicts its intent. In-scope accuracy:
@@ -107,11 +108,16 @@ def task_scores(task: SupportTask, frame: pl.DataFrame) -> dict[str, float]:
 class TfidfBaseline:
     """TF-IDF + logistic regression with the task's calibration and hand-off protocol."""
 
-    def __init__(self, texts: list[str], intents: list[str], held: list[int]) -> None:
+    def __init__(
+        self, texts: list[str], intents: list[str], held: list[int], faq_from: int, repeats: int
+    ) -> None:
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
 
+        # As the task does: FAQ questions always train, repeated ``repeats`` times.
+        held = [i for i in held if i < faq_from]
         kept = [i for i in range(len(texts)) if i not in set(held)]
+        kept += [i for i in kept if i >= faq_from] * (repeats - 1)
         self.vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)
         x = self.vectorizer.fit_transform([texts[i] for i in kept])
         self.model = LogisticRegression(C=10.0, max_iter=2000).fit(x, [intents[i] for i in kept])
@@ -171,6 +177,7 @@ def main() -> None:
     base_texts = [redact(t) for t in rows.get_column("text").to_list()]
     base_intents = [str(x) for x in rows.get_column("intent").to_list()]
     kb = KnowledgeBase.from_json(knowledge_base_path())
+    faq_from = len(base_texts)
     base_texts += [redact(e.question) for e in kb.entries]
     base_intents += [e.intent for e in kb.entries]
     base_vectors = normalized(embedder.embed(base_texts))
@@ -180,7 +187,7 @@ def main() -> None:
     _, held = grouped_split(
         base_families, base_intents, fraction=opts.calibration_split, seed=opts.seed
     )
-    baseline = TfidfBaseline(base_texts, base_intents, held)
+    baseline = TfidfBaseline(base_texts, base_intents, held, faq_from, opts.faq_repeats)
 
     keys = ("in_scope_accuracy", "oos_recall", "overall_accuracy", "ece")
     print(f"\n{'set / model':<40}" + "".join(f"{k:>20}" for k in keys))

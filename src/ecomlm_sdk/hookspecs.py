@@ -144,3 +144,31 @@ def run_task_stage(task: Task, stage: str, store: EcomStore, run: Callable[[], A
     Returns:
         The stage's result (the task itself for ``fit``).
     """
+
+
+# ---------------------------------------------------------------------------------------------
+# Support actions
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def handle_support_action(action: str, order_id: str, customer_id: str) -> bool | None:
+    """Carry out an action a support reply asks of the shop, e.g. cancel an order.
+
+    Called by the ``support`` task's :meth:`~ecomlm_sdk.tasks.support.SupportTask.answer` when
+    the signed-in customer asks for an action on one of their own orders that the shop can
+    still take (today: ``"cancel_order"`` on an order not yet dispatched). Never called for
+    another customer's order, by ``predict`` (a batch over stored tickets) or with
+    ``answer(..., act=False)``. Stops at the first non-None result.
+
+    Args:
+        action: What to do: ``"cancel_order"``.
+        order_id: The store's order id (``"#536365"``), owned by ``customer_id``.
+        customer_id: The signed-in customer who asked.
+
+    Returns:
+        ``True`` when the plugin did it (or queued it in the shop's systems): the reply says the
+        action was requested. ``False`` when it could not: the message is handed to a person
+        (reason ``"action_needed"``), as when no plugin answers. ``None`` to let the next
+        plugin decide.
+    """

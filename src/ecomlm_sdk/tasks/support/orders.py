@@ -17,21 +17,28 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from typing import Final, Literal
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict
 
 from ecomlm_sdk.data.store import EcomStore
+from ecomlm_sdk.errors import PluginError
+from ecomlm_sdk.plugins import call_hook
 
 __all__ = [
     "ASK_SEPARATELY",
+    "CANCEL_HANDED_OFF",
+    "CANCEL_REQUESTED",
     "NOT_ON_ACCOUNT",
     "ORDER_INTENTS",
     "REFUSAL",
     "SIGN_IN",
+    "Act",
     "OrderAnswer",
     "OrderDesk",
+    "act_through_plugins",
     "extract_order_refs",
 ]
 
@@ -73,6 +80,19 @@ NOT_ON_ACCOUNT: Final = "I can't find {refs} on your account."
 #: Said for the asker's orders left out of a reply (after the first, for a change or
 #: cancellation; after :data:`MAX_ORDERS_PER_REPLY` otherwise).
 ASK_SEPARATELY: Final = "Please ask about {refs} in a separate message."
+#: Said after a cancellable order's status when the shop's code took the cancellation.
+CANCEL_REQUESTED: Final = (
+    "I've asked for it to be cancelled; you'll get a confirmation email once it is done."
+)
+#: Said instead when nothing took it: a person cancels the order.
+CANCEL_HANDED_OFF: Final = (
+    "It can still be cancelled: I'm passing your request to a colleague, who will cancel it "
+    "and confirm by email."
+)
+
+#: Carries out an action on an order: ``act(action, order_id, customer_id)`` returns whether it
+#: was done (the task's is the ``handle_support_action`` hook).
+Act = Callable[[str, str, str], bool]
 
 _HASH_REF: Final = re.compile(r"#\s*([A-Za-z]?\d{3,})\b")
 _WORD_REF: Final = re.compile(
@@ -110,16 +130,18 @@ class OrderAnswer(BaseModel):
         text: The reply.
         order_id: The order discussed (``None`` when refused or none found).
         outcome: ``"answered"`` (details given), ``"refused"`` (not the asker's order, or unknown),
-            ``"sign_in"`` (asker unknown), ``"no_orders"`` (the asker has none) or ``"handoff"``
-            (a person must act, e.g. change an order).
-        action: An action for the shop's systems to carry out, e.g. ``"cancel_order"``.
+            ``"sign_in"`` (asker unknown), ``"no_orders"`` (the asker has none), ``"handoff"``
+            (a person must act, e.g. change an order) or ``"action_needed"`` (an action nobody
+            took: a person must carry it out).
+        action: The action on the order, e.g. ``"cancel_order"``: requested when ``outcome`` is
+            ``"answered"``, still to do when it is ``"action_needed"``.
     """
 
     model_config = ConfigDict(frozen=True)
 
     text: str
     order_id: str | None = None
-    outcome: Literal["answered", "refused", "sign_in", "no_orders", "handoff"]
+    outcome: Literal["answered", "refused", "sign_in", "no_orders", "handoff", "action_needed"]
     action: str | None = None
 
 
@@ -153,19 +175,36 @@ class OrderDesk:
         return None
 
     def latest_order(self, customer_id: str) -> str | None:
-        """The most recent order of ``customer_id``, or ``None`` when they have none."""
+        """The most recent order of ``customer_id``, or ``None`` when they have none.
+
+        A record with a negative total is a credit note (a return booked as its own "order",
+        as in the sample store's ``C...`` invoices), not something the customer ordered: it is
+        the latest only when the customer has nothing else.
+        """
         mine = self._orders.filter(pl.col("customer_id") == customer_id)
         if mine.height == 0:
             return None
+        bought = mine.filter(pl.col("total").is_null() | (pl.col("total") >= 0))
+        mine = bought if bought.height else mine
         return str(mine.sort("created_at").get_column("order_id")[-1])
 
-    def answer(self, intent: str, refs: list[str], customer_id: str | None) -> OrderAnswer | None:
+    def answer(
+        self,
+        intent: str,
+        refs: list[str],
+        customer_id: str | None,
+        *,
+        act: Act | None = None,
+    ) -> OrderAnswer | None:
         """Answer an order question, or ``None`` when the store has nothing to add.
 
         Args:
             intent: The message's intent; only :data:`ORDER_INTENTS` are answered.
             refs: Order references found in the message (see :func:`extract_order_refs`).
             customer_id: The signed-in customer, or ``None``.
+            act: Carries out a cancellation of the asker's own cancellable order; the reply
+                says it was requested only when ``act`` returns True. ``None``: nothing acts,
+                a person is asked to (outcome ``"action_needed"``).
         """
         if intent not in ORDER_INTENTS:
             return None
@@ -174,7 +213,7 @@ class OrderDesk:
         if customer_id is None:
             return None  # no order named, nobody signed in: the FAQ answer explains what to do
         if refs:
-            return self._about_refs(intent, refs, customer_id)
+            return self._about_refs(intent, refs, customer_id, act)
         if intent not in LATEST_ORDER_INTENTS:
             return None
         latest = self.latest_order(customer_id)
@@ -182,10 +221,12 @@ class OrderDesk:
             return OrderAnswer(
                 text="I can't find any orders on your account yet.", outcome="no_orders"
             )
-        return self._about(intent, latest)
+        return self._about(intent, latest, customer_id, act)
 
     # ------------------------------------------------------------------ internals
-    def _about_refs(self, intent: str, refs: list[str], customer_id: str) -> OrderAnswer:
+    def _about_refs(
+        self, intent: str, refs: list[str], customer_id: str, act: Act | None
+    ) -> OrderAnswer:
         """The reply to a message naming ``refs``: the asker's orders answered, others listed.
 
         Nothing here may depend on whether a number the asker does not own exists: an unknown
@@ -203,7 +244,7 @@ class OrderDesk:
         if not owned:
             return OrderAnswer(text=REFUSAL, outcome="refused")
         shown = owned[: 1 if intent in ACTION_INTENTS else MAX_ORDERS_PER_REPLY]
-        answers = [self._about(intent, order_id) for order_id in shown]
+        answers = [self._about(intent, order_id, customer_id, act) for order_id in shown]
         lines = [a.text for a in answers]
         later = owned[len(shown) :]
         if later:
@@ -218,7 +259,9 @@ class OrderDesk:
             action=first.action,
         )
 
-    def _about(self, intent: str, order_id: str) -> OrderAnswer:
+    def _about(
+        self, intent: str, order_id: str, customer_id: str, act: Act | None = None
+    ) -> OrderAnswer:
         row = self._orders.filter(pl.col("order_id") == order_id).row(0, named=True)
         placed = _date(row["created_at"])
         items = row["_items"] or 0
@@ -258,11 +301,12 @@ class OrderDesk:
                     order_id=order_id,
                     outcome="answered",
                 )
+            # Said to be requested only when the shop's code took it; else a person does it.
+            done = act is not None and act("cancel_order", order_id, customer_id)
             return OrderAnswer(
-                text=f"{state} I've asked for it to be cancelled; you'll get a confirmation "
-                "email once it is done.",
+                text=f"{state} {CANCEL_REQUESTED if done else CANCEL_HANDED_OFF}",
                 order_id=order_id,
-                outcome="answered",
+                outcome="answered" if done else "action_needed",
                 action="cancel_order",
             )
         if intent in {"change_order", "change_shipping_address"}:
@@ -294,6 +338,23 @@ class OrderDesk:
                 extra = " No refund has been issued on it yet."
             return OrderAnswer(text=state + extra, order_id=order_id, outcome="answered")
         return OrderAnswer(text=state, order_id=order_id, outcome="answered")
+
+
+def act_through_plugins(action: str, order_id: str, customer_id: str) -> bool:
+    """Ask the plugins (``handle_support_action`` hook) to carry out ``action``; True if done.
+
+    Raises:
+        PluginError: A plugin raised, or returned something other than True, False or None.
+    """
+    done = call_hook(
+        "handle_support_action", action=action, order_id=order_id, customer_id=customer_id
+    )
+    if done is not None and not isinstance(done, bool):
+        raise PluginError(
+            f"handle_support_action returned {done!r} for {action!r}; return True (done), "
+            "False (not done) or None (let another plugin decide)"
+        )
+    return bool(done)
 
 
 def _listed(refs: list[str]) -> str:

@@ -29,6 +29,7 @@ HandoffReason = Literal[
     "no_answer",  # the intent has no knowledge-base entry, or none similar enough
     "no_policy",  # the answer needs a shop policy that was not given, and no ``policy_page``
     "needs_person",  # the order can be changed, but a person must do it
+    "action_needed",  # the customer asked for an action (a cancellation) no plugin carried out
     "no_store",  # an order question, but the task has no store to look in
     "too_long",  # longer than ``max_message_chars``: not classified at all
     "language",  # written in a language outside ``languages``: not classified at all
@@ -77,6 +78,13 @@ class SupportOptions(TaskOptions):
         default=True,
         description="Also train on the knowledge base's questions (plain phrasings such as "
         "'Where is my order?'), for the intents the classifier learns.",
+    )
+    faq_repeats: int = Field(
+        default=5,
+        ge=1,
+        description="Times each FAQ question is repeated in the classifier's training rows, so "
+        "one plain phrasing outweighs a few template look-alikes of another intent ('Where is "
+        "my order?' against place_order's 'help me order items').",
     )
     min_confidence: float = Field(
         default=0.5,

@@ -36,7 +36,12 @@ from ecomlm_sdk.tasks.support.evaluation import evaluate_replies
 from ecomlm_sdk.tasks.support.grounding import reword
 from ecomlm_sdk.tasks.support.knowledge import KnowledgeBase
 from ecomlm_sdk.tasks.support.language import guess_language
-from ecomlm_sdk.tasks.support.orders import ORDER_INTENTS, OrderDesk, extract_order_refs
+from ecomlm_sdk.tasks.support.orders import (
+    ORDER_INTENTS,
+    OrderDesk,
+    act_through_plugins,
+    extract_order_refs,
+)
 from ecomlm_sdk.tasks.support.policies import fill, missing_policies, policy_values
 from ecomlm_sdk.tasks.support.reply import (
     HANDOFF_TEXT,
@@ -127,7 +132,12 @@ class SupportTask(Task[SupportOptions]):
 
     # ------------------------------------------------------------------ public API
     def answer(
-        self, message: str, customer_id: str | None = None, *, store: EcomStore | None = None
+        self,
+        message: str,
+        customer_id: str | None = None,
+        *,
+        store: EcomStore | None = None,
+        act: bool = True,
     ) -> SupportReply:
         """Answer one customer message.
 
@@ -136,8 +146,11 @@ class SupportTask(Task[SupportOptions]):
             customer_id: The signed-in customer, or ``None``; order details are given only to
                 the order's own customer.
             store: Store to look orders up in (default: the one given to :meth:`fit`).
+            act: Ask the plugins (``handle_support_action`` hook) to carry out what the
+                customer asks of their own order (a cancellation); False: never, the message
+                is handed off (``action_needed``) as when no plugin takes it.
         """
-        return self.answer_many([message], [customer_id], store=store)[0]
+        return self.answer_many([message], [customer_id], store=store, act=act)[0]
 
     def answer_many(
         self,
@@ -145,8 +158,12 @@ class SupportTask(Task[SupportOptions]):
         customer_ids: Sequence[str | None] | None = None,
         *,
         store: EcomStore | None = None,
+        act: bool = True,
     ) -> list[SupportReply]:
-        """Answer many messages at once (batched classification and retrieval)."""
+        """Answer many messages at once (batched classification and retrieval).
+
+        ``act``: as in :meth:`answer`.
+        """
         classifier, embedder, kb = self._fitted_parts()
         ids = list(customer_ids) if customer_ids is not None else [None] * len(messages)
         if len(ids) != len(messages):
@@ -192,7 +209,15 @@ class SupportTask(Task[SupportOptions]):
                     n = row[i]
                     near = float(closeness[n]) if closeness is not None else None
                     reply = self._decide(
-                        cleaned[i], probabilities[n], queries[n], near, ids[i], classifier, kb, desk
+                        cleaned[i],
+                        probabilities[n],
+                        queries[n],
+                        near,
+                        ids[i],
+                        classifier,
+                        kb,
+                        desk,
+                        act=act,
                     )
                 elif i in foreign:
                     reply = _foreign(foreign[i])
@@ -222,6 +247,7 @@ class SupportTask(Task[SupportOptions]):
             tickets.get_column("body").to_list(),
             tickets.get_column("customer_id").to_list(),
             store=store,
+            act=False,  # stored tickets may be old: a batch never changes the shop's orders
         )
         return pl.DataFrame(
             {
@@ -396,7 +422,11 @@ class SupportTask(Task[SupportOptions]):
         if faq_from is not None:  # the FAQ's plain questions always train the classifier
             kept = sorted({*kept, *(i for i in held if i >= faq_from)})
             held = [i for i in held if i < faq_from]
-        classifier.fit([texts[i] for i in kept], [intents[i] for i in kept], **fit_options)
+        # FAQ questions weigh more (repeated); the neighbour memory holds each row once.
+        taught = kept
+        if faq_from is not None and opts.faq_repeats > 1:
+            taught = kept + [i for i in kept if i >= faq_from] * (opts.faq_repeats - 1)
+        classifier.fit([texts[i] for i in taught], [intents[i] for i in taught], **fit_options)
         self.classifier = classifier
         self._memory = vectors[kept]
         self.calibration = self._calibrate(
@@ -482,6 +512,8 @@ class SupportTask(Task[SupportOptions]):
         classifier: TextClassifier,
         kb: KnowledgeBase,
         desk: OrderDesk | None,
+        *,
+        act: bool = True,
     ) -> SupportReply:
         order = np.argsort(probs)[::-1]
         intent = classifier.labels[int(order[0])]
@@ -516,14 +548,18 @@ class SupportTask(Task[SupportOptions]):
                 return SupportReply(
                     **base, text=HANDOFF_TEXT, handoff=True, reason="no_store", source="handoff"
                 )
-            found = desk.answer(intent, refs, customer_id) if desk is not None else None
+            acts = act_through_plugins if act else None
+            found = desk.answer(intent, refs, customer_id, act=acts) if desk is not None else None
             if found is not None:
-                handoff = found.outcome == "handoff"
+                handed: dict[str, HandoffReason] = {
+                    "handoff": "needs_person",
+                    "action_needed": "action_needed",
+                }
                 return SupportReply(
                     **base,
                     text=found.text,
-                    handoff=handoff,
-                    reason="needs_person" if handoff else None,
+                    handoff=found.outcome in handed,
+                    reason=handed.get(found.outcome),
                     source="order",
                     order_id=found.order_id,
                     action=found.action,
