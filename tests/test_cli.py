@@ -311,3 +311,22 @@ def test_target_list_python_api(consenting: tuple[Path, Path], tmp_path: Path) -
     assert pl.read_parquet(written)["products"].dtype == pl.List(pl.String)
     with pytest.raises(ecomlm_sdk.TaskError, match="needs the store"):
         write_targets(targets, tmp_path / "s.csv", format="shopify")
+
+
+def test_fit_evaluates_first_and_saves_the_fallback(exports: Path, tmp_path: Path) -> None:
+    # A "hybrid" of best sellers only: on real customers buy-again beats it by far.
+    args = ["fit", "recommendation", "--path", str(exports), "--option", "embedder=null",
+            "--option", 'weights={"popularity": 1.0}']  # fmt: skip
+    result = _invoke(*args, "--out", str(tmp_path / "rec"), "--json")
+    payload = json.loads(result.stdout)
+    assert payload["evaluation"]["metric"] == "ndcg@10"
+    assert payload["evaluation"]["baseline"] > payload["evaluation"]["model"]
+    assert payload["fallback"] == payload["evaluation"]["fallback"]
+    assert payload["fallback"]["baseline"] == payload["evaluation"]["strongest_baseline"]
+    meta = json.loads((tmp_path / "rec" / "ecomlm_task.json").read_text())
+    assert meta["fallback"] == payload["fallback"]
+    assert ecomlm_sdk.load_task(tmp_path / "rec").fallback == payload["fallback"]
+    text = _invoke(*args, "--out", str(tmp_path / "rec2"))
+    assert "strongest baseline" in text.stdout and "the saved task serves it" in text.stdout
+    plain = _invoke(*args, "--out", str(tmp_path / "rec3"), "--no-evaluate", "--json")
+    assert json.loads(plain.stdout)["fallback"] is None

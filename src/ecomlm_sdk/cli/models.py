@@ -8,6 +8,7 @@ saves it; the scoring commands take ``--model DIR`` to score without retraining 
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from ecomlm_sdk.cli.common import (
 )
 from ecomlm_sdk.data.store import EcomStore
 from ecomlm_sdk.errors import TaskError
+from ecomlm_sdk.tasks.baselines import strongest_baseline
 from ecomlm_sdk.tasks.fingerprint import describe, store_fingerprint
 
 __all__ = [
@@ -100,9 +102,21 @@ def write_output(frame: pl.DataFrame, output: Path | None) -> None:
     metavar="KEY=VALUE",
     help="A task option (repeatable); VALUE is read as JSON when it parses: k=5, embedder=null.",
 )
+@click.option(
+    "--evaluate/--no-evaluate",
+    default=True,
+    show_default=True,
+    help="Tasks with fallback_to_baseline (purchase-prediction, recommendation): evaluate on "
+    "the last months first, and serve the strongest baseline when it beats the model.",
+)
 @json_option("Print what was saved as JSON.")
 def fit_command(
-    task_name: str, data: StoreArgs, out: Path, pairs: tuple[str, ...], as_json: bool
+    task_name: str,
+    data: StoreArgs,
+    out: Path,
+    pairs: tuple[str, ...],
+    evaluate: bool,
+    as_json: bool,
 ) -> None:
     """Fit TASK (purchase-prediction, recommendation, generate-copy, support, ...) on a store and
     save it to --out, for `--model DIR` of predict, recommend, copy, support ask and plan.
@@ -110,7 +124,9 @@ def fit_command(
     options = parse_options(pairs)
     store = data.load()
     with echo_warnings():
-        task = ecomlm_sdk.task(task_name, **options).fit(store)
+        task = ecomlm_sdk.task(task_name, **options)
+        checked = _evaluate_first(task, store, data.is_sample) if evaluate else None
+        task.fit(store)
         task.save(out)
     fingerprint = task.store_fingerprint or store_fingerprint(store)
     if as_json:
@@ -120,11 +136,72 @@ def fit_command(
                 "saved_to": str(out),
                 "options": task.options.model_dump(mode="json"),
                 "store": fingerprint,
+                "evaluation": checked,
+                "fallback": task.fallback,
             }
         )
         return
     click.echo(f"fitted {task.name} on {describe(fingerprint)}")
+    if checked is not None:
+        best = checked["strongest_baseline"]
+        click.echo(
+            f"evaluated at {checked['cutoff'][:10]}: {checked['metric']} "
+            f"{checked['model']:.3f}, strongest baseline {best} {checked['baseline']:.3f}"
+        )
+    if task.fallback:
+        click.echo(
+            f"the {task.fallback['baseline']} baseline beats the model on this store: "
+            "the saved task serves it (fallback_to_baseline)"
+        )
     click.echo(f"saved to {out}")
+
+
+class EvaluationSkippedWarning(UserWarning):
+    """``ecomlm fit`` could not evaluate the task before fitting it."""
+
+
+#: The metric each task with a fallback is judged on (higher is better).
+_JUDGED_ON = {"purchase-prediction": "roc_auc", "recommendation": "ndcg@{k}"}
+
+
+def _evaluate_first(task: Any, store: EcomStore, is_sample: bool) -> dict[str, Any] | None:
+    """Evaluate a task that can fall back to a baseline; the next fit then serves the winner.
+
+    The cutoff is the store's last order minus the prediction horizon (recommendation: two
+    thirds of it), as in ``ecomlm report``. A store too small to evaluate is fitted as it is,
+    with a warning.
+    """
+    if "fallback_to_baseline" not in type(task).Options.model_fields:
+        return None
+    metric = _JUDGED_ON.get(task.name)
+    if metric is None:
+        return None
+    from ecomlm_sdk.app.steps import cutoffs
+
+    horizon = int(getattr(task.options, "horizon_days", 90))
+    metric = metric.format(k=getattr(task.options, "k", 10))
+    cutoff = "?"
+    try:
+        cut = cutoffs(store, None if is_sample else "store", horizon_days=horizon)
+        cutoff = cut["prediction" if task.name == "purchase-prediction" else "recommendation"]
+        report = task.evaluate(store, cutoff=cutoff)
+    except ecomlm_sdk.EcomlmError as exc:
+        warnings.warn(
+            f"{task.name}: could not evaluate at {cutoff} ({exc}); fitted without comparing "
+            "with the baselines",
+            EvaluationSkippedWarning,
+            stacklevel=2,
+        )
+        return None
+    best = strongest_baseline(report.baselines, metric)
+    return {
+        "cutoff": report.cutoff or cutoff,
+        "metric": metric,
+        "model": float(report.metrics.get(metric, float("nan"))),
+        "strongest_baseline": best[0] if best else None,
+        "baseline": best[1] if best else float("nan"),
+        "fallback": report.details.get("fallback"),
+    }
 
 
 @click.command("copy")
