@@ -87,15 +87,15 @@ def detect_date_order(
     )
 
 
-def parse_slash_date(text: pl.Expr, *, day_first: bool) -> pl.Expr:
-    """A slash date read day-first or month-first, as a UTC timestamp (null when not one)."""
+def parse_slash_date(text: pl.Expr, *, day_first: bool, timezone: str | None = None) -> pl.Expr:
+    """A slash date read day-first or month-first, as a UTC timestamp (null when not one).
+
+    It has no offset: it is read as wall-clock time in ``timezone`` (UTC when ``None``).
+    """
     ordered = text if day_first else text.str.replace(r"^(\d{1,2})/(\d{1,2})/", "${2}/${1}/")
-    return pl.when(text.str.contains(SLASH_DATE)).then(
-        pl.coalesce(
-            ordered.str.to_datetime(f, strict=False, time_unit="us", time_zone="UTC")
-            for f in _FORMATS
-        )
-    )
+    naive = pl.coalesce(ordered.str.to_datetime(f, strict=False, time_unit="us") for f in _FORMATS)
+    local = naive.dt.replace_time_zone(timezone or "UTC", ambiguous="earliest", non_existent="null")
+    return pl.when(text.str.contains(SLASH_DATE)).then(local.dt.convert_time_zone("UTC"))
 
 
 def slash_reason(text: pl.Expr, order: DateOrder, otherwise: str) -> pl.Expr:

@@ -78,6 +78,7 @@ def load_orders(
     limits: ReadLimits | None = None,
     decimal_comma: bool | None = None,
     day_first: bool | None = None,
+    timezone: str | None = None,
 ) -> FileResult:
     """Read one orders export.
 
@@ -98,6 +99,8 @@ def load_orders(
             :mod:`ecomlm_shopify.notation`).
         day_first: How slash dates (``31/12/2023 22:36``) are read: day-first, month-first,
             or as the file settles it (``None``; see :mod:`ecomlm_shopify.dates`).
+        timezone: The shop's time zone, for timestamps without an offset (slash dates of
+            resaved files); ``None``: read as UTC, as the load report says.
     """
     limits = limits or ReadLimits()
     extras = [c for c in file.header if c not in KNOWN_COLUMNS["orders"]]
@@ -138,7 +141,8 @@ def load_orders(
     if order.day_first is not None:
         df = df.with_columns(
             pl.coalesce(
-                value, parse_slash_date(clean(pl.col(text)), day_first=order.day_first)
+                value,
+                parse_slash_date(clean(pl.col(text)), day_first=order.day_first, timezone=timezone),
             ).alias(value)
             for text, value in stamps.items()
         )
@@ -220,7 +224,10 @@ def load_orders(
     lines = _lines(good, sku_to_product, extras, contiguous=contiguous)
     ambiguous = int(lines.get_column(AMBIGUOUS).sum())
     lines = lines.drop(AMBIGUOUS)
-    notes = [n for n in (notation.note, order.note) if n]
+    date_note = order.note
+    if date_note and timezone and order.day_first is not None:
+        date_note = date_note.replace("read as UTC", f"read in {timezone}")
+    notes = [n for n in (notation.note, date_note) if n]
     if ambiguous:
         notes.append(
             f"{ambiguous:,} order line(s) name a SKU that several variants share, and their "

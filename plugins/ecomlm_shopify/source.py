@@ -78,6 +78,12 @@ class ShopifyCsvOptions(DataSourceOptions):
         description="Exchange rates into that currency, e.g. {'USD': 0.92} (units of it per "
         "US dollar); orders in a currency without a rate are left out, with a warning.",
     )
+    timezone: str | None = Field(
+        default=None,
+        description="The shop's time zone (IANA name, e.g. 'Europe/Paris'), for timestamps "
+        "without an offset (slash dates of resaved files); default: read as UTC, as the load "
+        "report says. Shopify's own exports carry offsets and need none.",
+    )
     follow_symlinks: bool = Field(
         default=False,
         description="Read symbolic links in the folder that point outside it (off by default: "
@@ -303,6 +309,7 @@ class ShopifyCsvSource(DataSource[ShopifyCsvOptions]):
                 limits=limits,
                 decimal_comma=options.decimal_comma,
                 day_first=options.day_first,
+                timezone=options.timezone,
             ),
         )
         results["orders"] = merge_files(
@@ -320,6 +327,7 @@ class ShopifyCsvSource(DataSource[ShopifyCsvOptions]):
             source=f"shopify_csv:{root}",
             currency=options.currency,
             fx_rates=options.fx_rates,
+            timezone=options.timezone,
         )
 
     @classmethod

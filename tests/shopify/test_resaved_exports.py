@@ -106,3 +106,12 @@ def test_month_first_and_undecided_files(tmp_path: Path) -> None:
         "2024-06-05 10:00:00+00:00",
         "2024-01-02 00:00:00+00:00",
     ]
+
+
+def test_timezone_option_reads_slash_dates_as_local_time(tmp_path: Path) -> None:
+    path = write_export(tmp_path / "o.csv", ORDERS_HEADER, [_order("#1", "31/07/2024 22:36")])
+    store = ecomlm_sdk.load_store("shopify_csv", path=str(path), timezone="Europe/Paris")
+    assert str(store.orders["created_at"][0]) == "2024-07-31 20:36:00+00:00"
+    (report,) = store.load_report.files
+    assert any("read in Europe/Paris" in w for w in report.warnings)
+    assert store.timezone == "Europe/Paris"

@@ -24,7 +24,13 @@ from ecomlm_sdk.data.timestamps import (
 from ecomlm_sdk.errors import DataSourceError, InvalidValueError, SchemaError
 from ecomlm_sdk.plugins import get_registry
 
-__all__ = ["EcomStore", "IntegrityIssue", "IntegrityWarning", "to_utc_datetime"]
+__all__ = [
+    "EcomStore",
+    "IntegrityIssue",
+    "IntegrityWarning",
+    "NaiveTimestampWarning",
+    "to_utc_datetime",
+]
 
 _D = TypeVar("_D")
 
@@ -33,6 +39,11 @@ Cutoff = str | dt.date | dt.datetime
 
 class IntegrityWarning(UserWarning):
     """Rows point at keys that do not exist (e.g. order lines of unknown orders)."""
+
+
+class NaiveTimestampWarning(UserWarning):
+    """Timestamps without a time zone or offset arrived and no ``timezone`` was given: they
+    were read as UTC (pass ``timezone=`` to read them as the shop's local time)."""
 
 
 class IntegrityIssue(BaseModel):
@@ -99,25 +110,51 @@ def _check_range(table: str, name: str, series: pl.Series) -> pl.Series:
     return series
 
 
-def _coerce_column(table: str, name: str, series: pl.Series, dtype: pl.DataType) -> pl.Series:
+def _coerce_column(
+    table: str, name: str, series: pl.Series, dtype: pl.DataType, timezone: str | None = None
+) -> pl.Series:
     if dtype == UTC_DATETIME:
-        return _check_range(table, name, _coerce_timestamps(table, name, series))
+        return _check_range(table, name, _coerce_timestamps(table, name, series, timezone))
     return _coerce_other(table, name, series, dtype)
 
 
-def _coerce_timestamps(table: str, name: str, series: pl.Series) -> pl.Series:
+def _local(table: str, name: str, naive: pl.Series, timezone: str | None) -> pl.Series:
+    """Naive wall-clock times (``Datetime("us")``) in ``timezone`` as UTC; as UTC with a
+    :class:`NaiveTimestampWarning` when no timezone is given."""
+    count = len(naive) - naive.null_count()
+    if timezone is None:
+        if count:
+            warnings.warn(
+                f"Table {table!r}, column {name!r}: {count} timestamp(s) without a time zone "
+                "read as UTC; pass timezone='Area/City' (the shop's time zone) to read them as "
+                "local time",
+                NaiveTimestampWarning,
+                stacklevel=6,
+            )
+        return naive.dt.replace_time_zone("UTC")
+    return naive.dt.replace_time_zone(
+        timezone, ambiguous="earliest", non_existent="null"
+    ).dt.convert_time_zone("UTC")
+
+
+def _coerce_timestamps(
+    table: str, name: str, series: pl.Series, timezone: str | None = None
+) -> pl.Series:
     """``series`` as ``Datetime("us", "UTC")``: aware datetimes converted, naive ones and dates
-    taken as UTC, text parsed (unreadable text and impossible UTC offsets raise)."""
+    read in ``timezone`` (UTC, with a warning, when it is ``None``), text parsed (unreadable
+    text and impossible UTC offsets raise; text without an offset is naive)."""
     if series.dtype == UTC_DATETIME:
         return series
     if isinstance(series.dtype, pl.Datetime):
         tz = series.dtype.time_zone
         series = series.dt.cast_time_unit("us")
         return (
-            series.dt.replace_time_zone("UTC") if tz is None else series.dt.convert_time_zone("UTC")
+            _local(table, name, series, timezone)
+            if tz is None
+            else series.dt.convert_time_zone("UTC")
         )
     if series.dtype == pl.Date():
-        return series.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+        return _local(table, name, series.cast(pl.Datetime("us")), timezone)
     if series.dtype not in (pl.String(), pl.Null()):
         return _coerce_other(table, name, series, UTC_DATETIME)
     text = pl.DataFrame({"t": series.cast(pl.String()).str.strip_chars()})
@@ -133,7 +170,15 @@ def _coerce_timestamps(table: str, name: str, series: pl.Series) -> pl.Series:
             f"Table {table!r}, column {name!r}: {_shown(offsets[0])} has a UTC offset outside "
             "-12:00 .. +14:00; fix the offset (e.g. '+02:00')."
         )
+    naive = text.select(~pl.col("t").str.contains(_ZONED)).to_series().fill_null(False)
+    if naive.any():
+        wall = parsed.filter(naive).dt.replace_time_zone(None)
+        parsed = parsed.scatter(naive.arg_true(), _local(table, name, wall, timezone))
     return parsed
+
+
+#: Text that carries its zone: an offset (``+02:00``, ``-0500``), ``Z`` or ``UTC`` at the end.
+_ZONED: Final = r"(?i)(?:Z|UTC|GMT|[+-]\d\d(?::?\d\d)?)$"
 
 
 def _coerce_other(table: str, name: str, series: pl.Series, dtype: pl.DataType) -> pl.Series:
@@ -154,7 +199,9 @@ def _coerce_other(table: str, name: str, series: pl.Series, dtype: pl.DataType) 
     return cast
 
 
-def _conform(spec: TableSchema, frame: pl.DataFrame | pl.LazyFrame | None) -> pl.DataFrame:
+def _conform(
+    spec: TableSchema, frame: pl.DataFrame | pl.LazyFrame | None, timezone: str | None = None
+) -> pl.DataFrame:
     if frame is None:
         return pl.DataFrame(schema=spec.polars_schema())
     if isinstance(frame, pl.LazyFrame):
@@ -177,7 +224,9 @@ def _conform(spec: TableSchema, frame: pl.DataFrame | pl.LazyFrame | None) -> pl
     columns = []
     for name, col in spec.columns.items():
         if name in frame.columns:
-            columns.append(_coerce_column(spec.name, name, frame.get_column(name), col.dtype))
+            columns.append(
+                _coerce_column(spec.name, name, frame.get_column(name), col.dtype, timezone)
+            )
         else:
             columns.append(pl.Series(name, [None] * frame.height, dtype=col.dtype))
     extras = [frame.get_column(c) for c in frame.columns if c not in spec.columns]
@@ -248,6 +297,7 @@ class EcomStore:
         check_integrity: bool = True,
         currency: str | None = None,
         fx_rates: Mapping[str, float] | None = None,
+        timezone: str | None = None,
     ) -> None:
         given = {
             "customers": customers,
@@ -259,7 +309,7 @@ class EcomStore:
             "campaign_exposures": campaign_exposures,
         }
         for name in TABLES:
-            setattr(self, name, _conform(SCHEMA[name], given[name]))
+            setattr(self, name, _conform(SCHEMA[name], given[name], timezone))
         #: Derived frames by (method, arguments): see the class docstring.
         self._derived: dict[tuple[Hashable, ...], Any] = {}
         self.rejects = rejects if rejects is not None else empty_rejects()
@@ -270,6 +320,9 @@ class EcomStore:
         #: :mod:`ecomlm_sdk.data.currency`.
         self.currency = currency
         self.fx_rates = dict(fx_rates) if fx_rates else None
+        #: The shop's time zone (IANA name): naive timestamps given to this store (and to
+        #: :meth:`replace`) are read in it; ``None``: as UTC, with a NaiveTimestampWarning.
+        self.timezone = timezone
         self.integrity: tuple[IntegrityIssue, ...] = (
             self._check_integrity() if check_integrity else ()
         )
@@ -299,6 +352,7 @@ class EcomStore:
             source=self.source,
             currency=self.currency,
             fx_rates=self.fx_rates,
+            timezone=self.timezone,
         )
 
     def summary(self) -> dict[str, int]:
@@ -444,6 +498,7 @@ class EcomStore:
             check_integrity=False,
             currency=self.currency,
             fx_rates=self.fx_rates,
+            timezone=self.timezone,
         )
         future = EcomStore(
             fut_customers,
@@ -457,6 +512,7 @@ class EcomStore:
             check_integrity=False,
             currency=self.currency,
             fx_rates=self.fx_rates,
+            timezone=self.timezone,
         )
         return history, future
 
