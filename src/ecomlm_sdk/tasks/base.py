@@ -295,6 +295,44 @@ class Task(Configurable[TaskOptionsT], ABC):
         return {**kept, **self._remote_code()}
 
     # ------------------------------------------------------------------ internals
+    def _evaluate_arguments(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        if self.EvaluateOptions is None:
+            return kwargs
+        accepted = self.EvaluateOptions.model_fields
+        unknown = sorted(set(kwargs) - set(accepted))
+        takes = ", ".join(["cutoff", *accepted])
+        if unknown:
+            raise TaskError(
+                f"{self.display_name}.evaluate() got unknown argument(s) {unknown}; it takes {takes}"
+            )
+        try:
+            checked = self.EvaluateOptions(**kwargs)
+        except ValidationError as exc:
+            raise TaskError(f"{self.display_name}.evaluate() got invalid arguments: {exc}") from exc
+        return checked.model_dump(exclude_unset=True)
+
+    def _check_output(self, frame: Any) -> None:
+        schema = self.output_schema
+        if schema is None:
+            return
+        if not isinstance(frame, pl.DataFrame):
+            raise TaskError(
+                f"Task {self.display_name!r} predict() returned {type(frame).__name__}, "
+                "not a polars DataFrame"
+            )
+        missing = [c for c in schema if c not in frame.columns]
+        wrong = [
+            f"{c} is {frame.schema[c]}, not {dtype}"
+            for c, dtype in schema.items()
+            if c in frame.columns and frame.schema[c] != dtype
+        ]
+        if missing or wrong:
+            raise TaskError(
+                f"Task {self.display_name!r} predict() returned a frame that does not match its "
+                f"output_schema (missing: {missing}; wrong types: {wrong}); this is a bug in the "
+                "task's _predict"
+            )
+
     def _run_stage(self, stage: str, store: EcomStore, run: Any) -> Any:
         return call_hook("run_task_stage", task=self, stage=stage, store=store, run=run)
 
