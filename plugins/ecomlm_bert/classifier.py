@@ -11,7 +11,7 @@ from typing import Any, ClassVar, Self
 import numpy as np
 import polars as pl
 import torch
-from pydantic import Field, ValidationError
+from pydantic import BaseModel, Field
 from safetensors import safe_open
 from safetensors.torch import save_file
 
@@ -65,6 +65,7 @@ class BertClassifier(TextClassifier[BertClassifierOptions]):
 
     name: ClassVar[str] = "bert-classifier"
     Options: ClassVar[type[ModelOptions]] = BertClassifierOptions
+    FitOptions: ClassVar[type[BaseModel] | None] = FitOptions
     #: A quick fit trains only the linear head on frozen embeddings (seconds on a CPU).
     fast_fit_options: ClassVar[Mapping[str, Any]] = MappingProxyType({"mode": "head"})
 
@@ -116,13 +117,7 @@ class BertClassifier(TextClassifier[BertClassifierOptions]):
         return self.temperature != 1.0
 
     def _fit(self, texts: list[str], labels: list[str], **kwargs: Any) -> None:
-        try:
-            options = FitOptions(**kwargs)
-        except ValidationError as exc:
-            raise ModelError(
-                f"Invalid fit() arguments for {self.name!r}: {exc}. Accepted: "
-                f"{sorted(FitOptions.model_fields)}"
-            ) from exc
+        options = FitOptions(**kwargs)  # checked by TextClassifier.fit()
         if self._encoder_trained:
             # Every fit starts from the backbone this model was created with, not from the
             # weights a previous full fine-tuning left behind.

@@ -226,3 +226,12 @@ def test_classifier_declares_its_fast_fit() -> None:
     import ecomlm_sdk.tasks.support.task as support
 
     assert not hasattr(support, "FAST_FIT")  # no table keyed by model name in the task
+
+
+def test_fit_options_are_checked_by_the_base() -> None:
+    fake = testing.FakeClassifier()
+    with pytest.raises(ModelError, match=r"Invalid fit\(\) arguments for model 'fake-classifier'"):
+        fake.fit(["a", "b"], ["x", "y"], epochs=3)
+    assert fake.fit(["a", "b"], ["x", "y"], smoothing=0.5).smoothing == 0.5
+    # Without FitOptions (a 0.1 classifier) the arguments reach _fit unchecked, as before.
+    assert LegacyClassifier().fit(["a", "b"], ["x", "y"], anything=1).labels == ["x", "y"]

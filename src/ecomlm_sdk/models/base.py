@@ -219,10 +219,14 @@ class TextClassifier(Model[ModelOptionsT]):
     A classifier declares what callers should know about it, so tasks keep no tables keyed
     by model name: :attr:`fast_fit_options` (the ``fit()`` arguments for a quick fit, used by a
     task when its user gives none) and :attr:`calibrated` (whether ``predict_proba`` returns
-    calibrated probabilities).
+    calibrated probabilities). A classifier with ``fit()`` arguments declares them as
+    :attr:`FitOptions`: ``fit()`` then validates them and hands ``_fit`` the valid ones.
     """
 
     labels: list[str]
+    #: The ``fit()`` keyword arguments (a pydantic model, ``extra="forbid"``); ``None``: ``fit``
+    #: passes its keyword arguments to ``_fit`` unchecked (a subclass validates them itself).
+    FitOptions: ClassVar[type[BaseModel] | None] = None
     #: ``fit()`` arguments for a quick fit (e.g. ``{"mode": "head"}``); ``{}``: the defaults.
     fast_fit_options: ClassVar[Mapping[str, Any]] = MappingProxyType({})
 
@@ -240,7 +244,7 @@ class TextClassifier(Model[ModelOptionsT]):
             raise ModelError(f"fit() got {len(xs)} texts but {len(ys)} labels; they must match")
         if len(set(ys)) < 2:
             raise ModelError(f"fit() needs at least two distinct labels, got {sorted(set(ys))}")
-        self._fit(xs, ys, **kwargs)
+        self._fit(xs, ys, **self._fit_arguments(kwargs))
         return self
 
     def predict_proba(self, texts: TextInput) -> np.ndarray:
@@ -277,9 +281,21 @@ class TextClassifier(Model[ModelOptionsT]):
         predicted = [p.label for p in self.predict(texts)]
         return classification_report(ys, predicted, self.labels)
 
+    def _fit_arguments(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        if self.FitOptions is None:
+            return kwargs
+        try:
+            checked = self.FitOptions(**kwargs)
+        except ValidationError as exc:
+            raise ModelError(
+                f"Invalid fit() arguments for model {self.display_name!r}: {exc}. "
+                f"Accepted: {sorted(self.FitOptions.model_fields)}"
+            ) from exc
+        return checked.model_dump()
+
     @abstractmethod
     def _fit(self, texts: list[str], labels: list[str], **kwargs: Any) -> None:
-        """Train; must set ``self.labels``."""
+        """Train; must set ``self.labels``. ``kwargs`` are valid :attr:`FitOptions` fields."""
 
     @abstractmethod
     def _predict_proba(self, texts: list[str]) -> np.ndarray:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Final, Self
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from ecomlm_sdk._version import __version__
 from ecomlm_sdk.errors import ModelError
@@ -129,16 +129,11 @@ class FakeClassifier(TextClassifier):
     """
 
     name: ClassVar[str] = "fake-classifier"
+    FitOptions: ClassVar[type[BaseModel] | None] = FakeClassifierFitOptions
     smoothing: float = 1.0
 
     def _fit(self, texts: list[str], labels: list[str], **kwargs: Any) -> None:
-        try:
-            options = FakeClassifierFitOptions(**kwargs)
-        except ValidationError as exc:
-            raise ModelError(
-                f"Invalid fit options for model {self.name!r}: {exc}. "
-                f"Accepted: {sorted(FakeClassifierFitOptions.model_fields)}"
-            ) from exc
+        options = FakeClassifierFitOptions(**kwargs)  # checked by fit()
         self.smoothing = options.smoothing
         self.labels = sorted(set(labels))
         self._counts = {label: Counter[str]() for label in self.labels}
