@@ -74,6 +74,18 @@ class SupportOptions(TaskOptions):
     use_store_tickets: bool = Field(
         default=True, description="Also train on the store's tickets that have an intent label."
     )
+    builtin_intents: bool = Field(
+        default=True,
+        description="Train on the bundled Bitext intents (27), the store's labelled tickets "
+        "adding the shop's own intents to them; False: the shop's taxonomy only, from the "
+        "store's labelled tickets (body, intent), at least min_tickets_per_intent of each.",
+    )
+    min_tickets_per_intent: int = Field(
+        default=5,
+        ge=1,
+        description="With builtin_intents=False, the fewest labelled tickets an intent needs; "
+        "fit refuses a store with an intent under it (label more, or merge the intent).",
+    )
     train_on_faq: bool = Field(
         default=True,
         description="Also train on the knowledge base's questions (plain phrasings such as "

@@ -236,10 +236,7 @@ class SupportTask(Task[SupportOptions]):
 
     # ------------------------------------------------------------------ Task stages
     def _fit(self, store: EcomStore) -> None:
-        frame = cap_per_intent(
-            bitext_intents(), self.options.examples_per_intent, seed=self.options.seed
-        )
-        self._train(self._with_store_tickets(frame, store), store)
+        self._train(self._with_store_tickets(self._builtin_rows(bitext_intents()), store), store)
 
     def _predict(self, store: EcomStore) -> pl.DataFrame:
         tickets = store.tickets
@@ -269,13 +266,27 @@ class SupportTask(Task[SupportOptions]):
         cost = (
             self.options.cost_per_ticket if given.cost_per_ticket is None else given.cost_per_ticket
         )
-        train, test = stratified_split(
-            bitext_intents(), test_size=self.options.test_size, seed=self.options.seed
-        )
+        opts = self.options
         history, later = store.split(cutoff) if cutoff is not None else (store, None)
+        if opts.builtin_intents:
+            train, test = stratified_split(
+                bitext_intents(), test_size=opts.test_size, seed=opts.seed
+            )
+        else:  # the shop's taxonomy: its own labelled tickets train and test
+            train, test = _no_rows(), _no_rows()
+            if later is None:
+                labelled = _labelled(history.tickets)
+                kept, test_tickets = stratified_split(
+                    labelled, test_size=opts.test_size, seed=opts.seed
+                )
+                test = test_tickets.select(pl.col("body").alias("text"), "intent")
+                history = history.replace(tickets=kept)
         trainee = self.clone()
-        train = cap_per_intent(train, self.options.examples_per_intent, seed=self.options.seed)
-        trainee._train(trainee._with_store_tickets(train, history), history)
+        train = self._builtin_rows(train)
+        rows = trainee._with_store_tickets(train, history)
+        trainee._train(rows, history)
+        if not opts.builtin_intents:
+            train = rows  # the baselines learn the shop's tickets too
         tested = test.select("text", "intent")
         if later is not None:
             future = later.tickets.filter(pl.col("intent").is_not_null())
@@ -368,12 +379,19 @@ class SupportTask(Task[SupportOptions]):
         return model
 
     # ------------------------------------------------------------------ internals
+    def _builtin_rows(self, bitext: pl.DataFrame) -> pl.DataFrame:
+        """The Bitext rows ``fit`` trains on: capped per intent, or none (``builtin_intents``)."""
+        if not self.options.builtin_intents:
+            return _no_rows()
+        capped = cap_per_intent(bitext, self.options.examples_per_intent, seed=self.options.seed)
+        return capped.select("text", "intent")
+
     def _with_store_tickets(self, frame: pl.DataFrame, store: EcomStore) -> pl.DataFrame:
-        if not self.options.use_store_tickets:
+        if not self.options.builtin_intents:
+            _check_shop_intents(store, self.options.min_tickets_per_intent)
+        elif not self.options.use_store_tickets:
             return frame.select("text", "intent")
-        labelled = store.tickets.filter(
-            pl.col("intent").is_not_null() & pl.col("body").is_not_null()
-        )
+        labelled = _labelled(store.tickets)
         owners = labelled.get_column("customer_id").to_list()
         known = CustomerRedactors(store.customers, only=[c for c in owners if c is not None])
         bodies = labelled.get_column("body").to_list()
@@ -618,6 +636,42 @@ class SupportTask(Task[SupportOptions]):
             faq_id=hit.entry.id,
             similarity=hit.similarity,
             reworded=reworded,
+        )
+
+
+def _no_rows() -> pl.DataFrame:
+    return pl.DataFrame(schema={"text": pl.String, "intent": pl.String})
+
+
+def _labelled(tickets: pl.DataFrame) -> pl.DataFrame:
+    """The tickets that have both a body and an intent label."""
+    return tickets.filter(pl.col("intent").is_not_null() & pl.col("body").is_not_null())
+
+
+def _check_shop_intents(store: EcomStore, needed: int) -> None:
+    """Refuse to train on the shop's taxonomy alone without enough labelled tickets."""
+    counts = _labelled(store.tickets).get_column("intent").value_counts()
+    if counts.height == 0:
+        raise TaskError(
+            "support with builtin_intents=False trains only on the store's labelled tickets, "
+            f"but its {store.tickets.height} tickets have no 'intent' (and 'body'): label at "
+            f"least {needed} tickets per intent, or use builtin_intents=True"
+        )
+    if counts.height < 2:
+        raise TaskError(
+            "support with builtin_intents=False needs at least 2 intents among the store's "
+            f"labelled tickets, found only {counts.get_column('intent')[0]!r}; label tickets "
+            "of another intent, or use builtin_intents=True"
+        )
+    few = counts.filter(pl.col("count") < needed).sort("count")
+    if few.height:
+        listed = ", ".join(f"{intent!r} ({n})" for intent, n in few.head(10).iter_rows())
+        more = f" and {few.height - 10} more" if few.height > 10 else ""
+        raise TaskError(
+            f"support with builtin_intents=False needs at least {needed} labelled tickets per "
+            f"intent (min_tickets_per_intent); too few for {listed}{more}. Label more tickets "
+            "of those intents, merge them into others, lower min_tickets_per_intent, or use "
+            "builtin_intents=True"
         )
 
 
