@@ -129,7 +129,9 @@ def _products(store: EcomStore) -> pl.DataFrame:
         "Option1 Value": pl.when(several)
         .then(pl.col("variant_id"))
         .otherwise(pl.lit("Default Title")),
-        "Variant SKU": pl.col("sku"),
+        # Order lines are written with coalesce(sku, variant_id) as their SKU, so products are
+        # too: a store without SKUs then reads back with the same variant ids on both sides.
+        "Variant SKU": pl.coalesce("sku", "variant_id"),
         "Variant Inventory Qty": pl.col("inventory_quantity").cast(pl.String()),
         "Variant Price": _money("price"),
         "Variant Compare At Price": _money("compare_at_price"),
