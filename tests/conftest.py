@@ -6,6 +6,9 @@ No test downloads anything: HF_HUB_OFFLINE is forced on before transformers is i
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
@@ -45,6 +48,34 @@ def fresh_plugins(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def inline_plugin() -> Callable[..., AbstractContextManager[str]]:
     """Register a plugin object for a ``with`` block: ``with inline_plugin(obj): ...``."""
     return testing.registered_plugin
+
+
+def _pip_install_to(source: Path, target: Path) -> Path:
+    """pip-install the distribution at ``source`` into folder ``target``, offline, no deps."""
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "--target",
+            str(target),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return target
+
+
+@pytest.fixture(scope="session")
+def pip_install_to() -> Callable[[Path, Path], Path]:
+    """``pip_install_to(source, target)``: install a local distribution into a folder."""
+    return _pip_install_to
 
 
 @pytest.fixture

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,26 +15,15 @@ HELLO = Path(__file__).resolve().parents[2] / "examples" / "hello-plugin"
 
 
 @pytest.fixture
-def hello_installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_plugins: None) -> Path:
+def hello_installed(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fresh_plugins: None,
+    pip_install_to: Callable[[Path, Path], Path],
+) -> Path:
     """pip-install the example into a private target folder and put it on sys.path."""
     target = tmp_path / "site"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--no-build-isolation",
-            "--no-index",
-            "--target",
-            str(target),
-            str(HELLO),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    pip_install_to(HELLO, target)
     monkeypatch.syspath_prepend(str(target))
     reset_plugins()
     return target

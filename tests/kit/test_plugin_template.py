@@ -7,33 +7,20 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "examples" / "plugin-template"
 
 
-def test_plugin_template_installs_and_passes_its_contract_tests(tmp_path: Path) -> None:
+def test_plugin_template_installs_and_passes_its_contract_tests(
+    tmp_path: Path, pip_install_to: Callable[[Path, Path], Path]
+) -> None:
     # Build from a copy, so no build/ or egg-info folders land in the source tree.
     source = tmp_path / "plugin-template"
     shutil.copytree(TEMPLATE, source, ignore=shutil.ignore_patterns("build", "*.egg-info"))
     site = tmp_path / "site"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--no-build-isolation",
-            "--no-index",
-            "--target",
-            str(site),
-            str(source),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    pip_install_to(source, site)
     assert (site / "ecomlm_template" / "py.typed").is_file()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ECOMLM_")}
     env.update(

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -17,25 +15,11 @@ HELLO = Path(__file__).resolve().parents[2] / "examples" / "hello-plugin"
 
 
 @pytest.fixture(scope="module")
-def hello_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def hello_site(
+    tmp_path_factory: pytest.TempPathFactory, pip_install_to: Callable[[Path, Path], Path]
+) -> Path:
     target = tmp_path_factory.mktemp("hello-site")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--no-build-isolation",
-            "--no-index",
-            "--target",
-            str(target),
-            str(HELLO),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    pip_install_to(HELLO, target)
     return target
 
 
