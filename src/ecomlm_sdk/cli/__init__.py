@@ -18,6 +18,7 @@ from ecomlm_sdk.cli.device import device_command
 from ecomlm_sdk.cli.models import copy_command, fit_command
 from ecomlm_sdk.cli.plan import plan_command
 from ecomlm_sdk.cli.roi import roi_group
+from ecomlm_sdk.cli.serve import serve_command
 from ecomlm_sdk.cli.tasks import ingest, predict, quickstart, recommend, report, support
 from ecomlm_sdk.errors import EcomlmError
 
@@ -90,6 +91,7 @@ for _command in (
     quickstart,
     recommend,
     report,
+    serve_command,
     support,
 ):
     main.add_command(_command)

@@ -1,0 +1,101 @@
+"""Saved tasks for the server tests, fitted once on 120 sample customers with the kit's fakes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+import ecomlm_sdk
+from ecomlm_sdk import testing
+from ecomlm_sdk.data.store import EcomStore
+from ecomlm_sdk.serve import ApiKey, ServeSettings, hash_api_key
+
+SECRET = "test-shared-secret"
+#: Raw keys by scope set; the settings hold only their hashes.
+KEYS = {
+    "all": ("key-all", ("support", "recommendations", "scores", "admin")),
+    "widget": ("key-widget", ("support",)),
+    "storefront": ("key-storefront", ("recommendations",)),
+}
+
+
+class _Fakes:
+    @ecomlm_sdk.hookimpl
+    def register_models(self, register: Any) -> None:
+        for model in (testing.FakeClassifier, testing.FakeEmbedder):
+            register(model)
+
+
+@pytest.fixture(autouse=True)
+def fake_models() -> Iterator[None]:
+    """The fake classifier and embedder the saved support task names, for each test."""
+    with testing.registered_plugin(_Fakes(), name="serve-fakes"):
+        yield
+
+
+@pytest.fixture(scope="session")
+def small_store() -> EcomStore:
+    store = ecomlm_sdk.sample_store()
+    ids = store.customers.get_column("customer_id").sort().head(120).implode()
+    orders = store.orders.filter(pl.col("customer_id").is_in(ids))
+    lines = store.order_lines.join(orders.select("order_id"), on="order_id", how="semi")
+    return store.replace(
+        customers=store.customers.filter(pl.col("customer_id").is_in(ids)),
+        products=store.products.filter(pl.col("variant_id").is_in(lines["variant_id"].implode())),
+        orders=orders,
+        order_lines=lines,
+    )
+
+
+@pytest.fixture(scope="session")
+def model_dir(small_store: EcomStore, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """support (fakes), recommendation (k=3, no embedder) and purchase-prediction, saved."""
+    folder = tmp_path_factory.mktemp("serve-models")
+    with testing.registered_plugin(_Fakes(), name="serve-fakes"):
+        ecomlm_sdk.task(
+            "support",
+            classifier="fake-classifier",
+            embedder="fake-embedder",
+            examples_per_intent=20,
+            quiet=True,
+        ).fit(small_store).save(folder / "support")
+    ecomlm_sdk.task("recommendation", embedder=None, k=3).fit(small_store).save(
+        folder / "recommendation"
+    )
+    ecomlm_sdk.task("purchase-prediction").fit(small_store).save(folder / "prediction")
+    return folder
+
+
+@pytest.fixture
+def make_settings(model_dir: Path) -> Any:
+    """``make_settings(**overrides)``: settings serving ``model_dir`` with the test keys."""
+    return lambda **overrides: settings_for(model_dir, **overrides)
+
+
+def settings_for(model_dir: Path, **overrides: Any) -> ServeSettings:
+    keys = tuple(
+        ApiKey(name=name, sha256=hash_api_key(raw), scopes=scopes)
+        for name, (raw, scopes) in KEYS.items()
+    )
+    values: dict[str, Any] = {
+        "model_dir": model_dir,
+        "api_keys": keys,
+        "customer_token_secret": SECRET,
+        "cors_origins": ("https://shop.example",),
+        **overrides,
+    }
+    return ServeSettings(**values)
+
+
+def headers(name: str = "all") -> dict[str, str]:
+    return {"X-API-Key": KEYS[name][0]}
+
+
+@pytest.fixture
+def auth() -> Any:
+    """``auth(name)``: the header carrying that test key."""
+    return headers
