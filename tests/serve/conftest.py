@@ -73,7 +73,7 @@ def model_dir(small_store: EcomStore, tmp_path_factory: pytest.TempPathFactory) 
 @pytest.fixture
 def make_settings(model_dir: Path) -> Any:
     """``make_settings(**overrides)``: settings serving ``model_dir`` with the test keys."""
-    return lambda **overrides: settings_for(model_dir, **overrides)
+    return lambda **overrides: settings_for(overrides.pop("model_dir", model_dir), **overrides)
 
 
 def settings_for(model_dir: Path, **overrides: Any) -> ServeSettings:
