@@ -10,7 +10,7 @@ export HF_HUB_DISABLE_TELEMETRY := 1
 export TOKENIZERS_PARALLELISM := false
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: install demo test lint typecheck pytest docs bench clean browser template
+.PHONY: install demo test lint typecheck pytest docs bench clean browser postgres template
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -53,7 +53,16 @@ browser:
 	      || echo "Chromium could not be installed: the report's browser test will skip"; \
 	  else echo "Chromium not found and not root: the report's browser test will skip"; fi; }
 
-test: browser lint typecheck pytest docs
+# The sql data source's tests start a real PostgreSQL server (initdb/pg_ctl, in a temporary
+# folder): install Debian's package where we can (root), otherwise those tests skip and say why.
+postgres:
+	@command -v pg_ctl >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) \
+	      || echo "PostgreSQL could not be installed: the sql source's PostgreSQL tests will skip"; \
+	  else echo "PostgreSQL not found and not root: the sql source's PostgreSQL tests will skip"; fi; }
+
+test: browser postgres lint typecheck pytest docs
 
 bench: install
 	$(BIN)/python benchmarks/run_all.py

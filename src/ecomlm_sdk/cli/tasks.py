@@ -19,8 +19,12 @@ from ecomlm_sdk.cli.models import MODEL, OUTPUT, fitted_or_saved, write_output
 from ecomlm_sdk.data.schema import TABLES
 from ecomlm_sdk.data.store import EcomStore
 from ecomlm_sdk.errors import DataSourceError, TaskError
+from ecomlm_sdk.plugins import get_registry
 
 __all__ = ["ingest", "predict", "quickstart", "recommend", "report", "support"]
+
+#: The data source ``ingest --to URI`` writes through (the built-in ``ecomlm_sql`` plugin's).
+SQL_SOURCE = "sql"
 
 
 def _store(data: StoreArgs) -> EcomStore:
@@ -106,14 +110,27 @@ def _check_recognised(store: EcomStore, where: str) -> None:
     "--strict", is_flag=True, help="Stop at the first bad row instead of setting it aside."
 )
 @click.option("--rejects", type=click.Path(path_type=Path), help="Write rejected rows to this CSV.")
+@click.option(
+    "--to",
+    "to_uri",
+    metavar="URI",
+    default=None,
+    help="Also write the store, in the canonical schema, into this database through the "
+    "'sql' data source: duckdb:///shop.db, sqlite:///shop.db or postgresql://...",
+)
 @json_option("Print summary and load report as JSON.")
 def ingest(
-    exports: str | None, data: StoreArgs, strict: bool, rejects: Path | None, as_json: bool
+    exports: str | None,
+    data: StoreArgs,
+    strict: bool,
+    rejects: Path | None,
+    to_uri: str | None,
+    as_json: bool,
 ) -> None:
     """Load exports from PATH (or --path) and print the summary and the load report.
 
     Reads Shopify exports unless --source names another data source; exits 1 when no file
-    was recognised.
+    was recognised. With --to URI the store is also written into that database.
     """
     if exports is not None and data.path is not None and exports != data.path:
         raise click.UsageError(f"give PATH or --path, not both ({exports!r}, {data.path!r})")
@@ -124,6 +141,10 @@ def ingest(
     _check_recognised(store, str(data.path or data.options.get("path") or data.source))
     if rejects is not None:
         store.rejects.write_csv(rejects)
+    if to_uri is not None:
+        # the folder argument is unused when uri= is given (a URI is no path)
+        store.write(SQL_SOURCE, Path.cwd(), uri=to_uri)
+        click.echo(f"wrote {sum(store.summary().values()):,} rows to the database", err=True)
     if as_json:
         emit_json(
             {
@@ -154,6 +175,20 @@ def ingest(
 )
 @click.option("--top", type=int, default=20, show_default=True, help="Rows to print.")
 @OUTPUT
+@click.option(
+    "--output-table",
+    metavar="TABLE",
+    default=None,
+    help="Write every row to this table of the --source database (a data source that can "
+    "write results, e.g. sql with --option uri=...), with a run_id and written_at.",
+)
+@click.option(
+    "--table-mode",
+    type=click.Choice(["append", "replace", "upsert"]),
+    default="append",
+    show_default=True,
+    help="How --output-table is written (upsert replaces rows of the same customer_id).",
+)
 @json_option("Print the top rows as JSON.")
 def predict(
     data: StoreArgs,
@@ -161,9 +196,13 @@ def predict(
     horizon_days: int | None,
     top: int,
     output: Path | None,
+    output_table: str | None,
+    table_mode: str,
     as_json: bool,
 ) -> None:
     """Score every customer's probability of buying within the horizon, and expected revenue."""
+    if output_table is not None and data.source is None:
+        raise click.UsageError("--output-table needs --source (e.g. --source sql --option uri=...)")
     store = _store(data)
     with echo_warnings():
         if model_dir is None:
@@ -181,10 +220,29 @@ def predict(
                 )
         scores = task.predict(store).sort("expected_revenue", descending=True)
     write_output(scores, output)
+    if output_table is not None:
+        _write_table(data, output_table, scores, table_mode, key=["customer_id"])
     if as_json:
         emit_json(scores.head(top).to_dicts())
     else:
         click.echo(str(scores.head(top)))
+
+
+def _write_table(
+    data: StoreArgs, table: str, frame: pl.DataFrame, mode: str, key: list[str]
+) -> None:
+    """Write ``frame`` into ``table`` through the source the store was read from."""
+    assert data.source is not None
+    registry = get_registry()
+    component = registry.get("data_source", data.source).component
+    if not getattr(component, "can_write_results", False):
+        writers = [r.name for r in registry.find("data_source", capability="write_results")]
+        raise click.UsageError(
+            f"data source {data.source!r} cannot write results to a table; sources that can: "
+            f"{', '.join(writers) or 'none is registered'}"
+        )
+    component.save_results(data.options, table, frame, mode=mode, key=key)
+    click.echo(f"wrote {frame.height:,} rows to table {table}", err=True)
 
 
 def _unknown_ids(store: EcomStore, task: Any, ids: list[str]) -> list[str]:
