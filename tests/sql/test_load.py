@@ -16,7 +16,7 @@ import ecomlm_sdk
 from ecomlm_sdk import EcomStore, testing
 from ecomlm_sdk.data.report import REJECTS_SCHEMA
 from ecomlm_sdk.errors import DataSourceError
-from ecomlm_sql import SHOPIFY_WAREHOUSE, write_results, write_store, writer
+from ecomlm_sql import SHOPIFY_WAREHOUSE, refresh, write_results, write_store, writer
 from ecomlm_sql.connection import parse_uri, redact
 from ecomlm_sql.source import SqlOptions, _Reader
 
@@ -275,3 +275,33 @@ def test_write_results_is_one_transaction(uri: str, monkeypatch: pytest.MonkeyPa
     with db.connect(read_only=True) as con:
         rows = db.fetch_arrow(con, 'SELECT "run_id" FROM "scores"').column(0).to_pylist()
     assert rows == ["r1"]
+
+
+def test_incremental_refresh_equals_a_full_reload(uri: str) -> None:
+    full = ecomlm_sdk.sample_store()
+    first = full.orders.head(400)
+    times = first["created_at"].sort()
+    cut = times[250]
+    # yesterday's database: the orders before the cut, one of them later changed
+    before = first.filter(pl.col("created_at") < cut)
+    lines = full.order_lines.join(first, on="order_id", how="semi")
+    write_store(
+        full.replace(orders=before, order_lines=lines.join(before, on="order_id", how="semi")),
+        uri,
+    )
+    yesterday = ecomlm_sdk.load_store("sql", uri=uri)
+    # today's: every order of the head, and the latest old order's total corrected
+    latest = before.sort("created_at")["order_id"][-1]
+    today = full.replace(
+        orders=first.with_columns(
+            pl.when(pl.col("order_id") == latest).then(-1.0).otherwise("total").alias("total")
+        ),
+        order_lines=lines,
+    )
+    write_store(today, uri)
+    merged = refresh(yesterday, uri)
+    reloaded = ecomlm_sdk.load_store("sql", uri=uri)
+    read = merged.load_report.rows_read
+    assert 0 < read < sum(reloaded.summary().values())  # only the new part was read
+    _assert_same(reloaded, merged, sort=True)
+    assert merged.orders.filter(pl.col("order_id") == latest)["total"].to_list() == [-1.0]
