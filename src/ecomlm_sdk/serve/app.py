@@ -225,7 +225,7 @@ def create_app(
             WIDGET_HTML,
             headers={
                 "Content-Security-Policy": "default-src 'none'; script-src 'unsafe-inline'; "
-                "style-src 'unsafe-inline'; connect-src 'self'; frame-ancestors *",
+                "style-src 'unsafe-inline'; img-src data:; connect-src 'self'; frame-ancestors *",
             },
         )
 
