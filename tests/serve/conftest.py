@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pytest
+import uvicorn
 
 import ecomlm_sdk
 from ecomlm_sdk import testing
 from ecomlm_sdk.data.store import EcomStore
-from ecomlm_sdk.serve import ApiKey, ServeSettings, hash_api_key
+from ecomlm_sdk.serve import ApiKey, ServeSettings, create_app, hash_api_key
 
 SECRET = "test-shared-secret"
 #: Raw keys by scope set; the settings hold only their hashes.
@@ -99,3 +103,31 @@ def headers(name: str = "all") -> dict[str, str]:
 def auth() -> Any:
     """``auth(name)``: the header carrying that test key."""
     return headers
+
+
+@pytest.fixture
+def server(make_settings: Any) -> Iterator[str]:
+    """The app on a free loopback port, in a thread; always stopped after the test."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    config = uvicorn.Config(
+        create_app(make_settings()),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+    )
+    instance = uvicorn.Server(config)
+    thread = threading.Thread(target=instance.run, daemon=True)
+    thread.start()
+    try:
+        for _ in range(600):  # bounded: about a minute at most
+            if instance.started or not thread.is_alive():
+                break
+            time.sleep(0.1)
+        assert instance.started, "the server did not start"
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        instance.should_exit = True
+        thread.join(timeout=30)

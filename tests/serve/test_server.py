@@ -112,3 +112,31 @@ def test_real_server_over_http(model_dir: Path, small_store: EcomStore, tmp_path
             process.wait(timeout=30)
         if process.stdout is not None:
             process.stdout.close()
+
+
+def test_a_slow_client_does_not_hold_up_others(server: str) -> None:
+    host, port = server.removeprefix("http://").split(":")
+    body = b'{"message": "How can I get a refund?"}'
+    with socket.create_connection((host, int(port)), timeout=30) as slow:
+        slow.sendall(
+            b"POST /v1/support/answer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"X-API-Key: key-widget\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n"
+            + body[:10]
+        )  # fmt: skip
+        # while that body trickles in, other clients are answered
+        assert _call(f"{server}/healthz") == (200, {"status": "ok"})
+        for _ in range(3):
+            request = urllib.request.Request(
+                f"{server}/v1/support/answer", data=body, method="POST",
+                headers={"X-API-Key": "key-widget", "Content-Type": "application/json"},
+            )  # fmt: skip
+            with urllib.request.urlopen(request, timeout=30) as response:
+                assert response.status == 200
+        slow.sendall(body[10:])  # the slow client finishes and is answered too
+        reply = b""
+        while b"\r\n\r\n" not in reply and len(reply) < 65_536:
+            chunk = slow.recv(4096)
+            if not chunk:
+                break
+            reply += chunk
+    assert reply.startswith(b"HTTP/1.1 200")

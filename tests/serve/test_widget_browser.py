@@ -6,16 +6,10 @@ Skips, saying why, where Chromium is missing (``make browser`` installs Debian's
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
-import uvicorn
 
-from ecomlm_sdk.serve import create_app, make_customer_token
+from ecomlm_sdk.serve import make_customer_token
 
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync",
                   "--disable-background-networking", "--disable-component-update"]  # fmt: skip
@@ -27,34 +21,6 @@ def _chromium() -> str | None:
         if found:
             return found
     return None
-
-
-@pytest.fixture
-def server(make_settings: Any) -> Iterator[str]:
-    """The app on a free loopback port, in a thread; always stopped after the test."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    config = uvicorn.Config(
-        create_app(make_settings()),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        access_log=False,
-    )
-    instance = uvicorn.Server(config)
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    try:
-        for _ in range(600):  # bounded: about a minute at most
-            if instance.started or not thread.is_alive():
-                break
-            time.sleep(0.1)
-        assert instance.started, "the server did not start"
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        instance.should_exit = True
-        thread.join(timeout=30)
 
 
 @pytest.mark.slow
