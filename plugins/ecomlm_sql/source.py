@@ -262,19 +262,20 @@ def _conform(
         checks.append((key[-1], dupes, f"duplicate key {key}: the first row is kept"))
     bad = pl.Series([False] * raw.height, dtype=pl.Boolean())
     parts = []
-    keys = (
-        frame.select(pl.concat_str([pl.col(k).cast(pl.String) for k in key], separator="|"))
-        .to_series()
-        .to_list()
-        if key
-        else [None] * raw.height
-    )
     for name, mask, reason in checks:
         new = mask & ~bad
         if not new.any():
             continue
         rows = new.arg_true().to_list()
         values = raw.get_column(name)
+        picked = frame[rows]
+        keys = (
+            picked.select(pl.concat_str([pl.col(k).cast(pl.String) for k in key], separator="|"))
+            .to_series()
+            .to_list()
+            if key
+            else [None] * len(rows)
+        )
         parts.append(
             pl.DataFrame(
                 {
@@ -283,7 +284,7 @@ def _conform(
                     "line": [r + 1 for r in rows],
                     "column": [name] * len(rows),
                     "value": [_shown(values[r]) for r in rows],
-                    "reason": [f"{reason} (key {'|'.join(key)}={keys[r]!r})" for r in rows],
+                    "reason": [f"{reason} (key {'|'.join(key)}={k!r})" for k in keys],
                 },
                 schema=REJECTS_SCHEMA,
             )
