@@ -3,11 +3,13 @@
 ``duckdb:///shop.db`` and ``sqlite:///shop.db`` name a file relative to the working folder,
 ``duckdb:////abs/shop.db`` an absolute one, ``duckdb://`` (or ``duckdb:///:memory:``) an
 in-memory database; ``postgresql://user@host:5432/db`` a server, read and written through ADBC.
-A password in a URI is never shown: :func:`redact` replaces it in every message.
+A password in a URI is never shown: :func:`redact` replaces it in every message; write it as
+``${NAME}`` to have it read from the environment.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -30,6 +32,7 @@ _SCHEMES: Final[dict[str, Backend]] = {
     "postgres": "postgresql",
 }
 _PASSWORD: Final = re.compile(r"(://[^:/@]*:)[^@]*@")
+_VARIABLE: Final = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 def redact(text: str) -> str:
@@ -145,12 +148,30 @@ class Database:
         return names or None
 
 
+def _from_environment(uri: str) -> str:
+    """``uri`` with each ``${NAME}`` replaced by that environment variable's value."""
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in os.environ:
+            raise DataSourceError(
+                f"Database URI {redact(uri)!r} names environment variable {name!r}, which is "
+                "not set; export it (a password belongs there, not in the URI)"
+            )
+        return os.environ[name]
+
+    return _VARIABLE.sub(value, uri)
+
+
 def parse_uri(uri: str) -> Database:
-    """Parse ``uri`` into a :class:`Database`.
+    """Parse ``uri`` into a :class:`Database`; ``${NAME}`` in it is read from the environment
+    (``postgresql://shop:${SHOP_DB_PASSWORD}@db/shop``), so a password need not be written down.
 
     Raises:
-        DataSourceError: The scheme is not one of duckdb, sqlite, postgresql.
+        DataSourceError: The scheme is not one of duckdb, sqlite, postgresql, or a variable it
+            names is not set.
     """
+    uri = _from_environment(uri)
     scheme, sep, rest = uri.partition("://")
     backend = _SCHEMES.get(scheme.lower().split("+")[0]) if sep else None
     if backend is None:

@@ -81,3 +81,20 @@ def test_output_table_needs_a_source_that_writes(exports: Path) -> None:
          "--output-table", "t"],
     )  # fmt: skip
     assert csv.exit_code == 2 and "cannot write results" in csv.output and "sql" in csv.output
+
+
+def test_recommend_writes_lists_to_a_table(exports: Path, tmp_path: Path) -> None:
+    uri = f"duckdb:///{tmp_path / 'shop.duckdb'}"
+    assert CliRunner().invoke(main, ["ingest", str(exports), "--to", uri]).exit_code == 0
+    base = ["recommend", "--source", "sql", "--option", f"uri={uri}", "-k", "3"]
+    result = CliRunner().invoke(main, [*base, "--output-table", "recs"])
+    assert result.exit_code == 0, result.output
+    again = CliRunner().invoke(main, [*base, "--output-table", "recs", "--table-mode", "upsert"])
+    assert again.exit_code == 0, again.output
+    db = parse_uri(uri)
+    with db.connect(read_only=True) as con:
+        read = pl.from_arrow(db.fetch_arrow(con, 'SELECT * FROM "recs"'))
+    assert isinstance(read, pl.DataFrame)
+    assert read["run_id"].n_unique() == 1  # the upsert replaced every customer's list
+    per_customer = read.group_by("customer_id").len()["len"]
+    assert per_customer.max() == 3 and {"rank", "product_id", "written_at"} <= set(read.columns)

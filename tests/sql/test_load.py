@@ -305,3 +305,17 @@ def test_incremental_refresh_equals_a_full_reload(uri: str) -> None:
     assert 0 < read < sum(reloaded.summary().values())  # only the new part was read
     _assert_same(reloaded, merged, sort=True)
     assert merged.orders.filter(pl.col("order_id") == latest)["total"].to_list() == [-1.0]
+
+
+def test_password_from_the_environment(pg_server: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHOP_DB_PASSWORD", "s3cret")
+    host = pg_server.removeprefix("postgresql://ecomlm@")
+    uri = "postgresql://ecomlm:${SHOP_DB_PASSWORD}@" + host + "/postgres"
+    write_results(uri, "env_check", pl.DataFrame({"a": [1]}), mode="replace")  # trust auth
+    assert parse_uri(uri).uri.startswith("postgresql://ecomlm:s3cret@")
+    assert "s3cret" not in parse_uri(uri).shown
+    with pytest.raises(DataSourceError) as caught:
+        ecomlm_sdk.load_store("sql", uri="postgresql://shop:${SHOP_DB_PASSWORD}@127.0.0.1:1/x")
+    assert "s3cret" not in str(caught.value)
+    with pytest.raises(DataSourceError, match="'NOT_SET_ANYWHERE', which is not set"):
+        ecomlm_sdk.load_store("sql", uri="postgresql://shop:${NOT_SET_ANYWHERE}@db/x")

@@ -27,6 +27,23 @@ __all__ = ["ingest", "predict", "quickstart", "recommend", "report", "support"]
 SQL_SOURCE = "sql"
 
 
+OUTPUT_TABLE = click.option(
+    "--output-table",
+    metavar="TABLE",
+    default=None,
+    help="Write every row to this table of the --source database (a data source that can "
+    "write results, e.g. sql with --option uri=...), with a run_id and written_at.",
+)
+TABLE_MODE = click.option(
+    "--table-mode",
+    type=click.Choice(["append", "replace", "upsert"]),
+    default="append",
+    show_default=True,
+    help="How --output-table is written (upsert replaces the rows of the same customer, or "
+    "ticket).",
+)
+
+
 def _store(data: StoreArgs) -> EcomStore:
     """The store a command reads (one place, so tests can hand a command a store)."""
     return data.load()
@@ -175,20 +192,8 @@ def ingest(
 )
 @click.option("--top", type=int, default=20, show_default=True, help="Rows to print.")
 @OUTPUT
-@click.option(
-    "--output-table",
-    metavar="TABLE",
-    default=None,
-    help="Write every row to this table of the --source database (a data source that can "
-    "write results, e.g. sql with --option uri=...), with a run_id and written_at.",
-)
-@click.option(
-    "--table-mode",
-    type=click.Choice(["append", "replace", "upsert"]),
-    default="append",
-    show_default=True,
-    help="How --output-table is written (upsert replaces rows of the same customer_id).",
-)
+@OUTPUT_TABLE
+@TABLE_MODE
 @json_option("Print the top rows as JSON.")
 def predict(
     data: StoreArgs,
@@ -201,8 +206,7 @@ def predict(
     as_json: bool,
 ) -> None:
     """Score every customer's probability of buying within the horizon, and expected revenue."""
-    if output_table is not None and data.source is None:
-        raise click.UsageError("--output-table needs --source (e.g. --source sql --option uri=...)")
+    _check_table_source(data, output_table)
     store = _store(data)
     with echo_warnings():
         if model_dir is None:
@@ -220,18 +224,24 @@ def predict(
                 )
         scores = task.predict(store).sort("expected_revenue", descending=True)
     write_output(scores, output)
-    if output_table is not None:
-        _write_table(data, output_table, scores, table_mode, key=["customer_id"])
+    _write_table(data, output_table, scores, table_mode, key=["customer_id"])
     if as_json:
         emit_json(scores.head(top).to_dicts())
     else:
         click.echo(str(scores.head(top)))
 
 
+def _check_table_source(data: StoreArgs, output_table: str | None) -> None:
+    if output_table is not None and data.source is None:
+        raise click.UsageError("--output-table needs --source (e.g. --source sql --option uri=...)")
+
+
 def _write_table(
-    data: StoreArgs, table: str, frame: pl.DataFrame, mode: str, key: list[str]
+    data: StoreArgs, table: str | None, frame: pl.DataFrame, mode: str, key: list[str]
 ) -> None:
     """Write ``frame`` into ``table`` through the source the store was read from."""
+    if table is None:
+        return
     assert data.source is not None
     registry = get_registry()
     component = registry.get("data_source", data.source).component
@@ -262,6 +272,8 @@ def _unknown_ids(store: EcomStore, task: Any, ids: list[str]) -> list[str]:
     "--strict", is_flag=True, help="Fail (exit 1) on a customer id the store does not hold."
 )
 @OUTPUT
+@OUTPUT_TABLE
+@TABLE_MODE
 @json_option("Print JSON.")
 def recommend(
     customer_ids: tuple[str, ...],
@@ -271,6 +283,8 @@ def recommend(
     exclude_owned: bool,
     strict: bool,
     output: Path | None,
+    output_table: str | None,
+    table_mode: str,
     as_json: bool,
 ) -> None:
     """Recommend K products for each CUSTOMER_ID (none: every customer, with --output).
@@ -278,7 +292,8 @@ def recommend(
     Unknown ids are named in a warning (an error with --strict); customers without purchases
     get the trending products, marked cold_start in the output.
     """
-    if not customer_ids and output is None:
+    _check_table_source(data, output_table)
+    if not customer_ids and output is None and output_table is None:
         raise click.UsageError(
             "give one or more CUSTOMER_IDs, or --output FILE to recommend for every customer"
         )
@@ -306,6 +321,7 @@ def recommend(
         pl.col("customer_id").replace_strict(cold, return_dtype=pl.Boolean).alias("cold_start")
     )
     write_output(picks, output)
+    _write_table(data, output_table, picks, table_mode, key=["customer_id"])
     if as_json:
         emit_json(picks.to_dicts())
     elif customer_ids:
