@@ -1,8 +1,9 @@
 """Built-in plugin ``ecomlm_gpu``: picks CUDA, then Apple MPS, then CPU, and the dtype to use.
 
 It implements ``select_device`` with ``trylast=True`` so any other plugin can take over. It also
-sets torch's CPU thread count sensibly (``ECOMLM_NUM_THREADS``, affinity, container quota) and
-offers :func:`find_max_batch`, which finds the largest batch that fits in accelerator memory.
+sets torch's CPU thread count from the cores actually free (``ECOMLM_THREADS``,
+``OMP_NUM_THREADS``, affinity, container quota, load) and offers :func:`find_max_batch`, which
+finds the largest batch that fits in accelerator memory.
 """
 
 from __future__ import annotations

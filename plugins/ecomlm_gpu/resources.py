@@ -12,8 +12,12 @@ from ecomlm_sdk.models.batching import is_out_of_memory
 
 __all__ = ["configure_cpu_threads", "find_max_batch", "sensible_cpu_threads"]
 
-THREADS_ENV: Final = "ECOMLM_NUM_THREADS"
+THREADS_ENV: Final = "ECOMLM_THREADS"
+#: Older spelling of :data:`THREADS_ENV`, still honoured.
+LEGACY_THREADS_ENV: Final = "ECOMLM_NUM_THREADS"
+OMP_ENV: Final = "OMP_NUM_THREADS"
 _CGROUP_CPU_MAX: Final = Path("/sys/fs/cgroup/cpu.max")
+_LOADAVG: Final = Path("/proc/loadavg")
 
 _configured: tuple[int, str] | None = None
 
@@ -22,35 +26,72 @@ def _cgroup_quota() -> int | None:
     """CPUs allowed by a cgroup v2 quota (containers), or None when unlimited or unknown."""
     try:
         quota, period = _CGROUP_CPU_MAX.read_text().split()[:2]
-    except (OSError, ValueError):
+        if quota == "max":
+            return None
+        return max(1, int(quota) // int(period))
+    except (OSError, ValueError, ZeroDivisionError):
         return None
-    if quota == "max":
+
+
+def _load_average() -> float | None:
+    """The 1-minute load average of the whole machine (``/proc/loadavg``), or None."""
+    try:
+        return float(_LOADAVG.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
         return None
-    return max(1, int(int(quota) // int(period)))
+
+
+def _positive_env(name: str) -> int | None:
+    """The positive integer in environment variable ``name``, None when unset or empty.
+
+    Raises:
+        DeviceError: It is set to something other than a positive integer.
+    """
+    env = os.environ.get(name, "").strip()
+    if not env:
+        return None
+    if not env.isdigit() or int(env) < 1:
+        raise DeviceError(
+            f"{name}={env!r} is not a positive integer; set it to e.g. 4, or unset it."
+        )
+    return int(env)
 
 
 def sensible_cpu_threads() -> tuple[int, str]:
     """How many intra-op threads torch should use on CPU, and why.
 
-    ``ECOMLM_NUM_THREADS`` wins; otherwise the CPUs this process may run on (affinity), capped
-    by a container CPU quota, since more threads than usable cores makes matmuls slower.
+    In order of precedence:
+
+    1. ``ECOMLM_THREADS`` (or its older spelling ``ECOMLM_NUM_THREADS``), taken as given;
+    2. ``OMP_NUM_THREADS``, taken as given (what a job scheduler or the user asked for);
+    3. otherwise the cores actually free: the CPUs this process may run on (affinity), capped by
+       a cgroup v2 CPU quota (``/sys/fs/cgroup/cpu.max``), minus this share of the machine's
+       1-minute load average (``/proc/loadavg``) beyond one (this process), and at least 1. Threads beyond the free cores
+       fight each other and make matrix products slower, not faster.
 
     Raises:
-        DeviceError: ``ECOMLM_NUM_THREADS`` is not a positive integer.
+        DeviceError: One of the variables is set but not a positive integer.
     """
-    env = os.environ.get(THREADS_ENV, "").strip()
-    if env:
-        if not env.isdigit() or int(env) < 1:
-            raise DeviceError(
-                f"{THREADS_ENV}={env!r} is not a positive integer; set it to e.g. 4, or unset it."
-            )
-        return int(env), f"{THREADS_ENV}={env}"
+    for name in (THREADS_ENV, LEGACY_THREADS_ENV, OMP_ENV):
+        value = _positive_env(name)
+        if value is not None:
+            return value, f"{name}={value}"
     affinity = getattr(os, "sched_getaffinity", None)
-    usable = len(affinity(0)) if affinity is not None else (os.cpu_count() or 1)
+    visible = len(affinity(0)) if affinity is not None else (os.cpu_count() or 1)
+    usable, why = visible, f"{visible} usable CPUs"
     quota = _cgroup_quota()
-    if quota is not None and quota < usable:
-        return quota, f"container CPU quota of {quota} (of {usable} visible CPUs)"
-    return usable, f"{usable} usable CPUs"
+    if quota is not None and quota < visible:
+        usable, why = quota, f"container CPU quota of {quota} (of {visible} visible CPUs)"
+    load = _load_average()
+    if load is not None:
+        # One unit of load is taken to be this process itself (it is running now). The load
+        # average counts the whole machine; a process limited to part of it gets its share.
+        busy = max(0.0, load - 1.0)
+        share = busy * usable / max(os.cpu_count() or usable, usable)
+        free = max(1, min(usable, int(usable - share + 0.5)))
+        if free < usable:
+            return free, f"{why}, {free} free at load {load:.2f}"
+    return usable, why
 
 
 def configure_cpu_threads(*, force: bool = False) -> tuple[int, str]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 import torch
@@ -74,9 +76,40 @@ def test_length_sorted_batches_cover_every_index_longest_first() -> None:
     assert ids.tolist() == [[1, 2, 3], [0, 0, 4]] and mask.tolist() == [[1, 1, 1], [0, 0, 1]]
 
 
-def test_cpu_threads_honour_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ECOMLM_NUM_THREADS", "1")
-    assert sensible_cpu_threads() == (1, "ECOMLM_NUM_THREADS=1")
+@pytest.fixture
+def machine(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[..., None]:
+    """Fake the CPU facts: affinity, cgroup quota, load average; no thread variables set."""
+    for name in ("ECOMLM_THREADS", "ECOMLM_NUM_THREADS", "OMP_NUM_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    quota, load = tmp_path / "cpu.max", tmp_path / "loadavg"
+    monkeypatch.setattr(resources, "_CGROUP_CPU_MAX", quota)
+    monkeypatch.setattr(resources, "_LOADAVG", load)
+
+    def set_facts(
+        *,
+        cpus: int = 4,
+        host_cpus: int | None = None,
+        cpu_max: str | None = None,
+        load1: float | None = None,
+    ) -> None:
+        monkeypatch.setattr(resources.os, "sched_getaffinity", lambda pid: set(range(cpus)))
+        monkeypatch.setattr(resources.os, "cpu_count", lambda: host_cpus or cpus)
+        quota.unlink(missing_ok=True)
+        load.unlink(missing_ok=True)
+        if cpu_max is not None:
+            quota.write_text(cpu_max + "\n")
+        if load1 is not None:
+            load.write_text(f"{load1:.2f} 0.50 0.40 3/200 4242\n")
+
+    return set_facts
+
+
+def test_cpu_threads_honour_the_environment(
+    machine: Callable[..., None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    machine(cpus=4, load1=0.0)
+    monkeypatch.setenv("ECOMLM_THREADS", "1")
+    assert sensible_cpu_threads() == (1, "ECOMLM_THREADS=1")
     before = torch.get_num_threads()
     try:
         assert configure_cpu_threads(force=True)[0] == 1
@@ -84,20 +117,57 @@ def test_cpu_threads_honour_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     finally:
         torch.set_num_threads(before)
         monkeypatch.setattr(resources, "_configured", None)
-    monkeypatch.setenv("ECOMLM_NUM_THREADS", "many")
+    monkeypatch.setenv("ECOMLM_THREADS", "many")
     with pytest.raises(DeviceError, match="positive integer"):
         sensible_cpu_threads()
 
 
-def test_cpu_threads_respect_a_container_quota(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.delenv("ECOMLM_NUM_THREADS", raising=False)
-    quota = tmp_path / "cpu.max"
-    quota.write_text("100000 100000\n")
-    monkeypatch.setattr(resources, "_CGROUP_CPU_MAX", quota)
-    monkeypatch.setattr(resources.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
+def test_thread_variables_take_precedence_in_order(
+    machine: Callable[..., None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A quota of 1 CPU and a busy machine: explicit variables still win, in this order.
+    machine(cpus=8, cpu_max="100000 100000", load1=7.0)
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert sensible_cpu_threads() == (3, "OMP_NUM_THREADS=3")
+    monkeypatch.setenv("ECOMLM_NUM_THREADS", "5")
+    assert sensible_cpu_threads() == (5, "ECOMLM_NUM_THREADS=5")
+    monkeypatch.setenv("ECOMLM_THREADS", "6")
+    assert sensible_cpu_threads() == (6, "ECOMLM_THREADS=6")
+    monkeypatch.setenv("ECOMLM_THREADS", "")  # empty means unset
+    assert sensible_cpu_threads() == (5, "ECOMLM_NUM_THREADS=5")
+    monkeypatch.setenv("OMP_NUM_THREADS", "0")
+    monkeypatch.delenv("ECOMLM_NUM_THREADS")
+    with pytest.raises(DeviceError, match="OMP_NUM_THREADS='0'"):
+        sensible_cpu_threads()
+
+
+def test_cpu_threads_respect_a_container_quota(machine: Callable[..., None]) -> None:
+    machine(cpus=4, cpu_max="100000 100000")
     assert sensible_cpu_threads() == (1, "container CPU quota of 1 (of 4 visible CPUs)")
-    quota.write_text("max 100000\n")
+    machine(cpus=4, cpu_max="250000 100000")
+    assert sensible_cpu_threads() == (2, "container CPU quota of 2 (of 4 visible CPUs)")
+    machine(cpus=4, cpu_max="max 100000")
     assert sensible_cpu_threads() == (4, "4 usable CPUs")
+    machine(cpus=4, cpu_max="garbage")
+    assert sensible_cpu_threads() == (4, "4 usable CPUs")
+
+
+def test_cpu_threads_leave_busy_cores_alone(machine: Callable[..., None]) -> None:
+    # One unit of load is this process: an idle machine gives every usable CPU.
+    machine(cpus=4, load1=1.0)
+    assert sensible_cpu_threads() == (4, "4 usable CPUs")
+    machine(cpus=4, load1=3.0)  # two other busy threads
+    assert sensible_cpu_threads() == (2, "4 usable CPUs, 2 free at load 3.00")
+    machine(cpus=2, load1=9.0)  # overloaded: still one thread
+    assert sensible_cpu_threads() == (1, "2 usable CPUs, 1 free at load 9.00")
+    # A container with a quota of 2 on a 16-CPU host sees the host's load: it takes its share.
+    machine(cpus=16, cpu_max="200000 100000", load1=9.0)
+    assert sensible_cpu_threads() == (
+        1,
+        "container CPU quota of 2 (of 16 visible CPUs), 1 free at load 9.00",
+    )
+    machine(cpus=16, cpu_max="200000 100000", load1=5.0)
+    assert sensible_cpu_threads() == (2, "container CPU quota of 2 (of 16 visible CPUs)")
 
 
 def test_environment_device_and_cpu_dtype(
