@@ -16,6 +16,7 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 
 from ecomlm_bert.encoder import Encoder
+from ecomlm_bert.quantization import QuantizationReport, calibration_sample, measure_agreement
 from ecomlm_bert.training import FitOptions, FitReport, train_classifier
 from ecomlm_sdk.errors import ModelError, NotFittedError
 from ecomlm_sdk.models.base import ModelOptions, TextClassifier, as_texts
@@ -45,7 +46,18 @@ class BertClassifierOptions(ModelOptions):
     max_length: int = Field(default=256, ge=8, le=8192, description="Tokens kept per text.")
     batch_size: int = Field(default=32, ge=1, description="Texts per forward pass at inference.")
     quantize: bool = Field(
-        default=False, description="int8 dynamic quantization for inference (CPU only)."
+        default=False,
+        description="int8 dynamic quantization for inference (CPU only), used only when it "
+        "agrees with float32 on quantize_min_agreement of a calibration sample.",
+    )
+    quantize_min_agreement: float = Field(
+        default=0.99,
+        ge=0.0,
+        le=1.0,
+        description="Share of calibration predictions int8 must get identical to float32.",
+    )
+    quantize_sample: int = Field(
+        default=512, ge=1, description="Calibration texts compared in float32 and int8."
     )
     trust_remote_code: bool = Field(
         default=False, description="Allow code from the model repository to run."
@@ -81,6 +93,8 @@ class BertClassifier(TextClassifier[BertClassifierOptions]):
         self.labels: list[str] = []
         self.temperature: float = 1.0
         self.fit_report: FitReport | None = None
+        #: int8 against float32 on the calibration sample (None until measured).
+        self.quantization_report: QuantizationReport | None = None
         self._encoder_trained = False
 
     @property
@@ -128,16 +142,47 @@ class BertClassifier(TextClassifier[BertClassifierOptions]):
         self.labels, self._head, self.fit_report = names, head, report
         self._encoder_trained = options.mode == "full"
         self.temperature = report.temperature
+        self.quantization_report = None
+        if self.options.quantize:
+            self.calibrate_quantization(texts)
+
+    def calibrate_quantization(self, texts: list[str]) -> QuantizationReport:
+        """Measure int8 against float32 on a sample of ``texts`` and decide which to use.
+
+        Runs after every fit (on the training texts) when ``quantize=True``, and on the first
+        texts classified by a model loaded without a recorded measurement. The result is in
+        :attr:`quantization_report` (and saved with the model).
+        """
+        if self._head is None:
+            raise NotFittedError(f"Model {self.name!r} is not trained: call fit() or load() first")
+        sample = calibration_sample(texts, self.options.quantize_sample)
+        self.quantization_report = measure_agreement(
+            lambda batch, quantized: self._logits(batch, quantized=quantized),
+            sample,
+            min_agreement=self.options.quantize_min_agreement,
+        )
+        return self.quantization_report
+
+    @property
+    def uses_int8(self) -> bool:
+        """Whether inference runs on the int8 copy (``quantize=True`` and the gate passed)."""
+        report = self.quantization_report
+        return self.options.quantize and report is not None and report.used == "int8"
 
     def logits(self, texts: list[str]) -> torch.Tensor:
-        """Uncalibrated logits, shape ``(n, len(labels))``."""
+        """Uncalibrated logits, shape ``(n, len(labels))`` (int8 only where the gate passed)."""
+        if self.options.quantize and self.quantization_report is None and texts:
+            self.calibrate_quantization(texts)
+        return self._logits(texts, quantized=self.uses_int8)
+
+    def _logits(self, texts: list[str], *, quantized: bool) -> torch.Tensor:
         if self._head is None:
             raise NotFittedError(f"Model {self.name!r} is not trained: call fit() or load() first")
         head = self.place(self._head)
         return self.encoder.encode(
             texts,
             batch_size=self.options.batch_size,
-            quantized=self.options.quantize,
+            quantized=quantized,
             quiet=True,
             desc="classifying",
             head=head,
@@ -194,6 +239,11 @@ class BertClassifier(TextClassifier[BertClassifierOptions]):
                 labels=self.labels,
                 temperature=self.temperature,
                 max_length=self.options.max_length,
+                **(
+                    {"quantization": self.quantization_report.model_dump()}
+                    if self.quantization_report is not None
+                    else {}
+                ),
             )
         return folder
 
@@ -244,6 +294,16 @@ class BertClassifier(TextClassifier[BertClassifierOptions]):
         check_local_folder(str(path), trust_remote_code=model.options.trust_remote_code)
         model._head, model.labels = head, list(labels)
         model.temperature = temperature
+        recorded = meta.get("quantization")
+        if recorded is not None and model.options.quantize:
+            try:
+                measured = QuantizationReport.model_validate(recorded)
+            except ValueError as exc:
+                raise ModelError(f"{meta_file} key 'quantization': {exc}") from exc
+            # The agreement was measured on the texts of the fit; judge it by today's threshold.
+            model.quantization_report = measured.with_threshold(
+                model.options.quantize_min_agreement
+            )
         return model
 
 

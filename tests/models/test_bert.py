@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
@@ -102,7 +103,13 @@ def test_full_fine_tuning_of_a_tiny_backbone_learns(tiny_bert_dir: str) -> None:
     clf = ecomlm_sdk.load_model("bert-classifier", backbone=tiny_bert_dir, device="cpu")
     texts, labels = TRACK * 6 + REFUND * 6, ["track"] * 24 + ["refund"] * 24
     clf.fit(
-        texts, labels, epochs=16, learning_rate=3e-3, batch_size=8, validation_split=0.25, patience=16
+        texts,
+        labels,
+        epochs=16,
+        learning_rate=3e-3,
+        batch_size=8,
+        validation_split=0.25,
+        patience=16,
     )
     report = clf.fit_report
     assert report is not None and report.mode == "full" and report.n_val == 12
@@ -239,3 +246,84 @@ def test_each_fit_starts_from_the_original_backbone(tiny_bert_dir: str) -> None:
     assert not torch.allclose(clf.encoder.encode(TRACK), pristine.encode(TRACK), atol=1e-4)
     clf.fit(TRACK * 2 + REFUND * 2, labels, mode="head", epochs=1)
     torch.testing.assert_close(clf.encoder.encode(TRACK), pristine.encode(TRACK))
+
+
+def test_bucketed_logits_equal_unbatched_and_tokenize_once(
+    tiny_bert_dir: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clf = ecomlm_sdk.load_model(
+        "bert-classifier", backbone=tiny_bert_dir, device="cpu", batch_size=3
+    )
+    clf.fit(TRACK * 3 + REFUND * 3, ["track"] * 12 + ["refund"] * 12, mode="head", epochs=5)
+    texts = [*TRACK, "a", *REFUND, "where is my parcel I ordered it two weeks ago " * 3]
+    alone = torch.cat([clf.logits([t]) for t in texts])
+    calls: list[int] = []
+    tokenize = clf.encoder.tokenize
+
+    def counted(batch: Any) -> list[list[int]]:
+        calls.append(len(batch))
+        return tokenize(batch)
+
+    monkeypatch.setattr(clf.encoder, "tokenize", counted)
+    together = clf.logits(texts)  # 4 length-bucketed batches, each padded to its own longest
+    assert calls == [len(texts)]
+    torch.testing.assert_close(together, alone, atol=1e-5, rtol=0)
+
+
+def test_int8_is_used_only_when_it_agrees_with_fp32(
+    tiny_bert_dir: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ecomlm_bert import encoder as encoder_module
+    from ecomlm_bert.quantization import QuantizationWarning
+
+    texts, labels = TRACK * 3 + REFUND * 3, ["track"] * 12 + ["refund"] * 12
+    kwargs = {"mode": "head", "epochs": 30, "learning_rate": 0.05}
+    clf = ecomlm_sdk.load_model(
+        "bert-classifier", backbone=tiny_bert_dir, device="cpu", quantize=True
+    ).fit(texts, labels, **kwargs)
+    report = clf.quantization_report
+    # Measured on the training texts after the fit: the real int8 copy agrees here.
+    assert report is not None and report.n == len(texts) and report.agreement == 1.0
+    assert report.used == "int8" and clf.uses_int8
+    folder = clf.save(tmp_path / "q")
+    again = BertClassifier.load(folder, device="cpu", quantize=True)
+    assert again.quantization_report == report
+
+    # An int8 copy that flips decisions: a float32 copy with its weights scrambled.
+    def scrambled(module: torch.nn.Module) -> torch.nn.Module:
+        bad = copy.deepcopy(module)
+        generator = torch.Generator().manual_seed(0)
+        with torch.no_grad():
+            for parameter in bad.parameters():
+                parameter.copy_(torch.randn(parameter.shape, generator=generator))
+        return bad
+
+    monkeypatch.setattr(encoder_module, "quantize_int8", scrambled)
+    with pytest.warns(QuantizationWarning, match="below the 99.00% required"):
+        bad = ecomlm_sdk.load_model(
+            "bert-classifier", backbone=tiny_bert_dir, device="cpu", quantize=True
+        ).fit(texts, labels, **kwargs)
+    report = bad.quantization_report
+    assert report is not None and report.used == "float32" and report.agreement < 0.99
+    assert not bad.uses_int8
+    fp32 = BertClassifier(backbone=tiny_bert_dir, device="cpu")
+    fp32._head, fp32.labels, fp32.temperature = bad._head, bad.labels, bad.temperature
+    # Falling back means float32 results, exactly.
+    np.testing.assert_allclose(bad.predict_proba(TRACK), fp32.predict_proba(TRACK), atol=1e-6)
+    # The recorded measurement is judged again by the threshold given at load.
+    with pytest.warns(QuantizationWarning):
+        reloaded = BertClassifier.load(bad.save(tmp_path / "bad"), device="cpu", quantize=True)
+    assert reloaded.quantization_report == report and not reloaded.uses_int8
+    accepting = BertClassifier.load(
+        tmp_path / "bad", device="cpu", quantize=True, quantize_min_agreement=0.0
+    )
+    assert accepting.quantization_report is not None and accepting.uses_int8
+    assert accepting.quantization_report.agreement == report.agreement
+    # With no bar at all the (bad) int8 copy is accepted.
+    lax = BertClassifier(
+        backbone=tiny_bert_dir, device="cpu", quantize=True, quantize_min_agreement=0.0
+    )
+    lax._head, lax.labels, lax.temperature = bad._head, bad.labels, bad.temperature
+    lax.predict(TRACK)  # calibrates on the first texts it classifies
+    assert lax.quantization_report is not None and lax.quantization_report.n == len(TRACK)
+    assert lax.uses_int8
