@@ -140,8 +140,10 @@ class Database:
         marker = self.params(1)[0]
         found = self.fetch_arrow(
             con,
+            # the table of the current schema only (a name may exist in several)
             "SELECT column_name FROM information_schema.columns WHERE table_name = "
-            f"{marker} ORDER BY ordinal_position",
+            f"{marker} AND table_schema = current_schema() AND table_catalog = current_database() "
+            "ORDER BY ordinal_position",
             [table],
         )
         names = [str(v) for v in found.column(0).to_pylist()]

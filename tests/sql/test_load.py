@@ -319,3 +319,14 @@ def test_password_from_the_environment(pg_server: str, monkeypatch: pytest.Monke
     assert "s3cret" not in str(caught.value)
     with pytest.raises(DataSourceError, match="'NOT_SET_ANYWHERE', which is not set"):
         ecomlm_sdk.load_store("sql", uri="postgresql://shop:${NOT_SET_ANYWHERE}@db/x")
+
+
+def test_a_table_of_the_same_name_in_another_schema_is_not_read(uri: str) -> None:
+    if uri.startswith("sqlite"):
+        pytest.skip("SQLite has no schemas")
+    store = testing.fixture_store()
+    write_store(store, uri)
+    _execute(uri, "CREATE SCHEMA other", "CREATE TABLE other.orders (junk INTEGER)")
+    back = ecomlm_sdk.load_store("sql", uri=uri)
+    assert "junk" not in back.orders.columns
+    _assert_same(store, back, sort=True)
