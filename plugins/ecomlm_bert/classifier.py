@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from safetensors import safe_open
 from safetensors.torch import save_file
 
-from ecomlm_bert.encoder import Encoder
+from ecomlm_bert.encoder import Backend, Encoder
 from ecomlm_bert.quantization import QuantizationReport, calibration_sample, measure_agreement
 from ecomlm_bert.training import FitOptions, FitReport, train_classifier
 from ecomlm_sdk.errors import ModelError, NotFittedError
@@ -49,6 +49,11 @@ class BertClassifierOptions(ModelOptions):
         default=False,
         description="int8 dynamic quantization for inference (CPU only), used only when it "
         "agrees with float32 on quantize_min_agreement of a calibration sample.",
+    )
+    backend: Backend = Field(
+        default="torch",
+        description="Inference backend: 'torch', 'onnx' (ONNX Runtime, CPU, the onnx extra) or "
+        "'auto' (onnx only when installed and faster on a small probe).",
     )
     quantize_min_agreement: float = Field(
         default=0.99,
@@ -107,6 +112,7 @@ class BertClassifier(TextClassifier[BertClassifierOptions]):
                 max_length=self.options.max_length,
                 plugin="ecomlm_bert",
                 trust_remote_code=self.options.trust_remote_code,
+                backend=self.options.backend,
             )
         return self._encoder
 

@@ -327,3 +327,38 @@ def test_int8_is_used_only_when_it_agrees_with_fp32(
     lax.predict(TRACK)  # calibrates on the first texts it classifies
     assert lax.quantization_report is not None and lax.quantization_report.n == len(TRACK)
     assert lax.uses_int8
+
+
+def test_onnx_backend_logits_equal_torch(tiny_bert_dir: str) -> None:
+    pytest.importorskip("onnxruntime")
+    clf = ecomlm_sdk.load_model("bert-classifier", backbone=tiny_bert_dir, device="cpu")
+    clf.fit(TRACK * 3 + REFUND * 3, ["track"] * 12 + ["refund"] * 12, mode="head", epochs=5)
+    onnx = BertClassifier(backbone=tiny_bert_dir, device="cpu", backend="onnx", batch_size=3)
+    onnx._head, onnx.labels, onnx.temperature = clf._head, clf.labels, clf.temperature
+    texts = [*TRACK, "a", *REFUND, "where is my parcel I ordered it two weeks ago " * 3]
+    torch.testing.assert_close(onnx.logits(texts), clf.logits(texts), atol=1e-4, rtol=0)
+    assert onnx.encoder.backend_reason == "onnx (backend='onnx')"
+    assert clf.encoder.backend_reason == "torch (backend='torch')"
+    # auto times both on a small probe and keeps whichever was faster; results agree either way.
+    auto = BertClassifier(backbone=tiny_bert_dir, device="cpu", backend="auto")
+    auto._head, auto.labels, auto.temperature = clf._head, clf.labels, clf.temperature
+    torch.testing.assert_close(auto.logits(texts), clf.logits(texts), atol=1e-4, rtol=0)
+    reason = auto.encoder.backend_reason
+    assert reason is not None and reason.split()[0] in {"onnx", "torch"} and "probe" in reason
+
+
+def test_auto_backend_without_onnxruntime_is_torch(
+    tiny_bert_dir: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ecomlm_bert import onnx_backend
+
+    monkeypatch.setattr(onnx_backend, "onnx_available", lambda: False)
+    auto = BertClassifier(backbone=tiny_bert_dir, device="cpu", backend="auto")
+    auto.fit(TRACK + REFUND, ["track"] * 4 + ["refund"] * 4, mode="head", epochs=2)
+    auto.predict(TRACK)
+    assert auto.encoder.backend_reason is not None
+    assert "onnxruntime not installed" in auto.encoder.backend_reason
+    onnx = BertClassifier(backbone=tiny_bert_dir, device="cpu", backend="onnx")
+    onnx._head, onnx.labels = auto._head, auto.labels
+    with pytest.raises(ModelError, match=r"ecomlm-sdk\[onnx\]"):
+        onnx.predict(TRACK)
