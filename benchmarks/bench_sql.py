@@ -1,7 +1,8 @@
 """SQL load benchmark: the ``sql`` data source vs ``pandas.read_sql`` on the same queries, and
 vs loading the same store from Shopify CSV exports.
 
-The sample store (541,909 order lines) is written once into a DuckDB file, a SQLite file and
+The sample store (541,909 order lines; or, with ``--lines N``, bench_ingest's generated
+N-line orders export) is written once into a DuckDB file, a SQLite file and
 Shopify exports (cached in a temporary folder for the run), and, with ``--postgres URI``, into
 that PostgreSQL database. Each method runs in its own subprocess, so whole-process peak RSS is
 measured separately (the growth of peak RSS over the RSS after imports); methods are interleaved over ``--repeat`` rounds and medians are printed
@@ -15,6 +16,7 @@ with ratios against ``pandas.read_sql`` on the same DuckDB file and against CSV:
 Usage::
 
     .venv/bin/python benchmarks/bench_sql.py [--repeat 3] [--postgres postgresql://...]
+        [--lines 1000000]   # bench_ingest's generated orders export instead of the sample store
 """
 
 from __future__ import annotations
@@ -33,11 +35,17 @@ import warnings
 from pathlib import Path
 
 
-def prepare(folder: Path, postgres: str | None) -> dict[str, str]:
+def prepare(folder: Path, postgres: str | None, lines: int | None) -> dict[str, str]:
     import ecomlm_sdk
     from ecomlm_sql import write_store
 
-    store = ecomlm_sdk.sample_store()
+    if lines:  # bench_ingest's generated 79-column orders export (cached)
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from bench_ingest import generate
+
+        store = ecomlm_sdk.load_store("shopify_csv", path=str(generate(lines)))
+    else:
+        store = ecomlm_sdk.sample_store()
     targets = {
         "duckdb": f"duckdb:///{folder / 'shop.duckdb'}",
         "sqlite": f"sqlite:///{folder / 'shop.sqlite'}",
@@ -128,13 +136,16 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--postgres", default=None, help="A PostgreSQL database URI to include.")
+    parser.add_argument(
+        "--lines", type=int, default=None, help="Use bench_ingest's generated export of N lines."
+    )
     parser.add_argument("--child", nargs=2, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(*args.child)
         return 0
     with tempfile.TemporaryDirectory() as tmp:
-        targets = prepare(Path(tmp), args.postgres)
+        targets = prepare(Path(tmp), args.postgres, args.lines)
         methods = [("sql", b) for b in targets if b != "csv"]
         methods += [("pandas", "duckdb"), ("csv", "csv")]
         runs: dict[str, list[dict[str, float]]] = {f"{m} {b}": [] for m, b in methods}
