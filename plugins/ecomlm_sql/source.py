@@ -178,7 +178,7 @@ class _Reader:
         where = f"{self.db.shown} {table}"
         frame, rejects = _conform(SCHEMA[name], raw, where, self.options)
         if rejects.height and self.options.strict:
-            first = rejects.sort("line").row(0, named=True)
+            first = rejects.row(0, named=True)
             raise DataSourceError(
                 f"{where}: row {first['line']}, column {first['column']}: {first['reason']}"
             )
@@ -290,7 +290,7 @@ def _conform(
             )
         )
         bad = bad | new
-    rejects = pl.concat(parts) if parts else empty_rejects()
+    rejects = pl.concat(parts).sort("line") if parts else empty_rejects()
     return frame.filter(~bad) if bad.any() else frame, rejects
 
 

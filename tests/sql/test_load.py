@@ -18,7 +18,7 @@ from ecomlm_sdk.data.report import REJECTS_SCHEMA
 from ecomlm_sdk.errors import DataSourceError
 from ecomlm_sql import SHOPIFY_WAREHOUSE, refresh, write_results, write_store, writer
 from ecomlm_sql.connection import parse_uri, redact
-from ecomlm_sql.source import SqlOptions, _Reader
+from ecomlm_sql.source import SqlOptions, SqlSource, _Reader
 
 
 def _assert_same(expected: EcomStore, actual: EcomStore, *, sort: bool = False) -> None:
@@ -330,3 +330,28 @@ def test_a_table_of_the_same_name_in_another_schema_is_not_read(uri: str) -> Non
     back = ecomlm_sdk.load_store("sql", uri=uri)
     assert "junk" not in back.orders.columns
     _assert_same(store, back, sort=True)
+
+
+def test_the_data_source_contract(tmp_path: Path) -> None:
+    uri = f"duckdb:///{tmp_path / 'c.duckdb'}"
+    _foreign(uri)
+    testing.check_data_source(
+        SqlSource,
+        uri=uri,
+        mapping=MAPPING,
+        expect_tables={
+            "orders": pl.DataFrame(
+                {
+                    "order_id": ["#1"],
+                    "total": [12.5],
+                    "created_at": [dt.datetime(2011, 3, 1, 10, tzinfo=dt.UTC)],
+                }
+            )
+        },
+        expect_rejects=[
+            {"table": "orders", "line": 2, "column": "total", "value": "n/a"},
+            {"table": "orders", "line": 3, "column": "created_at", "value": "yesterday"},
+            {"table": "orders", "line": 4, "column": "order_id", "value": "#1"},
+            {"table": "orders", "line": 5, "column": "order_id", "value": None},
+        ],
+    )
