@@ -9,7 +9,7 @@ import numpy as np
 import polars as pl
 from pydantic import Field
 
-from ecomlm_bert.encoder import Encoder
+from ecomlm_bert.encoder import Backend, Encoder
 from ecomlm_sdk.errors import ModelError
 from ecomlm_sdk.models.base import Embedder, ModelOptions, as_texts
 from ecomlm_sdk.models.batching import chunked
@@ -36,6 +36,11 @@ class MiniLmOptions(ModelOptions):
     batch_size: int = Field(default=64, ge=1, description="Texts per forward pass.")
     normalize: bool = Field(default=True, description="L2-normalize each vector.")
     quantize: bool = Field(default=False, description="int8 dynamic quantization (CPU only).")
+    backend: Backend = Field(
+        default="torch",
+        description="Inference backend: 'torch', 'onnx' (ONNX Runtime, CPU, the onnx extra) or "
+        "'auto' (onnx only when installed and faster on a small probe).",
+    )
     trust_remote_code: bool = Field(
         default=False, description="Allow code from the model repository to run."
     )
@@ -68,6 +73,7 @@ class MiniLmEmbedder(Embedder[MiniLmOptions]):
                 max_length=self.options.max_length,
                 plugin="ecomlm_bert",
                 trust_remote_code=self.options.trust_remote_code,
+                backend=self.options.backend,
             )
         return self._encoder
 

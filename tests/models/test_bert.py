@@ -362,3 +362,12 @@ def test_auto_backend_without_onnxruntime_is_torch(
     onnx._head, onnx.labels = auto._head, auto.labels
     with pytest.raises(ModelError, match=r"ecomlm-sdk\[onnx\]"):
         onnx.predict(TRACK)
+
+
+def test_onnx_embeddings_equal_torch(tiny_bert_dir: str) -> None:
+    pytest.importorskip("onnxruntime")
+    texts = ["red heart mug", "blue lamp", "where is my parcel I ordered two weeks ago"]
+    torch_emb = MiniLmEmbedder(name_or_path=tiny_bert_dir, device="cpu")
+    onnx_emb = MiniLmEmbedder(name_or_path=tiny_bert_dir, device="cpu", backend="onnx")
+    np.testing.assert_allclose(onnx_emb.embed(texts), torch_emb.embed(texts), atol=1e-4)
+    assert onnx_emb.encoder.backend_reason == "onnx (backend='onnx')"
