@@ -21,6 +21,7 @@ ALLOWED = {
     "src/ecomlm_sdk/data/report.py": 1,  # FileLoadReport model_validator
     "src/ecomlm_sdk/datasets/__init__.py": 3,  # damaged cache: caught, logged, re-parsed
     "plugins/ecomlm_shopify/source.py": 1,  # ShopifyCsvOptions model_validator
+    "plugins/ecomlm_sql/mapping.py": 1,  # TableMapping field_validator
 }
 
 
