@@ -22,7 +22,7 @@ from ecomlm_shopify.common import (
 )
 from ecomlm_shopify.headers import KNOWN_COLUMNS, OLD_CUSTOMER_ALIASES
 from ecomlm_shopify.reading import ROW, RawFile
-from ecomlm_shopify.shape import CELLS, ragged_reason, ragged_rows
+from ecomlm_shopify.shape import mark_ragged
 from ecomlm_shopify.values import Check, parse_bool, parse_tags, raw
 
 __all__ = ["load_customers"]
@@ -79,21 +79,7 @@ def load_customers(file: RawFile, *, strict: bool) -> FileResult:
         .otherwise(pl.col(BAD_REASON))
         .alias(BAD_REASON),
     )
-    ragged = ragged_rows(file)
-    if ragged.height:
-        shaped = pl.col(CELLS).is_not_null()
-        df = (
-            df.join(ragged, on=ROW, how="left", maintain_order="left")
-            .with_columns(
-                pl.when(shaped).then(None).otherwise(pl.col("_bad_column")).alias("_bad_column"),
-                pl.when(shaped).then(None).otherwise(pl.col("_bad_value")).alias("_bad_value"),
-                pl.when(shaped)
-                .then(ragged_reason(pl.col(CELLS), len(file.header)))
-                .otherwise(pl.col(BAD_REASON))
-                .alias(BAD_REASON),
-            )
-            .drop(CELLS)
-        )
+    df = mark_ragged(df, file)
     duplicate = (
         pl.col(BAD_REASON).is_null()
         & pl.col("customer_id").is_not_null()

@@ -29,7 +29,7 @@ from ecomlm_shopify.headers import KNOWN_COLUMNS, NEW_PRODUCT_ALIASES, metafield
 from ecomlm_shopify.notation import detect_notation
 from ecomlm_shopify.reading import ROW, RawFile
 from ecomlm_shopify.safety import shown
-from ecomlm_shopify.shape import CELLS, ragged_reason, ragged_rows
+from ecomlm_shopify.shape import mark_ragged
 from ecomlm_shopify.values import (
     EXCEL_NUMBER,
     Check,
@@ -114,21 +114,7 @@ def load_products(file: RawFile, *, strict: bool, decimal_comma: bool | None = N
         .otherwise(pl.col(BAD_REASON))
         .alias(BAD_REASON),
     )
-    ragged = ragged_rows(file)
-    if ragged.height:
-        shaped = pl.col(CELLS).is_not_null()
-        df = (
-            df.join(ragged, on=ROW, how="left", maintain_order="left")
-            .with_columns(
-                pl.when(shaped).then(None).otherwise(pl.col("_bad_column")).alias("_bad_column"),
-                pl.when(shaped).then(None).otherwise(pl.col("_bad_value")).alias("_bad_value"),
-                pl.when(shaped)
-                .then(ragged_reason(pl.col(CELLS), len(file.header)))
-                .otherwise(pl.col(BAD_REASON))
-                .alias(BAD_REASON),
-            )
-            .drop(CELLS)
-        )
+    df = mark_ragged(df, file)
     damaged = pl.col("Variant Barcode").str.contains(EXCEL_NUMBER)
     if strict:
         df = df.with_columns(

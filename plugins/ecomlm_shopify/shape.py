@@ -18,9 +18,10 @@ from typing import Final
 
 import polars as pl
 
+from ecomlm_shopify.common import BAD_REASON
 from ecomlm_shopify.reading import ROW, RawFile
 
-__all__ = ["CELLS", "ragged_reason", "ragged_rows"]
+__all__ = ["CELLS", "mark_ragged", "ragged_reason", "ragged_rows"]
 
 #: Column of :func:`ragged_rows` holding the number of cells of the row.
 CELLS: Final = "_cells"
@@ -104,6 +105,27 @@ def ragged_reason(cells: pl.Expr, expected: int) -> pl.Expr:
         "re-export the row",
         cells,
         pl.lit(expected),
+    )
+
+
+def mark_ragged(df: pl.DataFrame, file: RawFile) -> pl.DataFrame:
+    """Mark the ragged rows of ``file`` in ``df`` as rejects: their reason replaces any other,
+    and no column or value is shown (the cells are in the wrong columns)."""
+    ragged = ragged_rows(file)
+    if not ragged.height:
+        return df
+    shaped = pl.col(CELLS).is_not_null()
+    return (
+        df.join(ragged, on=ROW, how="left", maintain_order="left")
+        .with_columns(
+            pl.when(shaped).then(None).otherwise(pl.col("_bad_column")).alias("_bad_column"),
+            pl.when(shaped).then(None).otherwise(pl.col("_bad_value")).alias("_bad_value"),
+            pl.when(shaped)
+            .then(ragged_reason(pl.col(CELLS), len(file.header)))
+            .otherwise(pl.col(BAD_REASON))
+            .alias(BAD_REASON),
+        )
+        .drop(CELLS)
     )
 
 
