@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -38,15 +38,6 @@ from ecomlm_sdk.plugins import PluginWarning, get_registry, reset_plugins
 from ecomlm_sdk.registry import normalize_name
 
 BUILTINS = {"ecomlm_sdk", "shopify", "gpt2", "bert", "gpu"}
-
-
-@pytest.fixture
-def fresh_plugins(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for var in ("ECOMLM_STRICT_PLUGINS", "ECOMLM_LOAD_PLUGINS", "ECOMLM_DISABLE_PLUGINS"):
-        monkeypatch.delenv(var, raising=False)
-    reset_plugins()
-    yield
-    reset_plugins()
 
 
 @pytest.fixture
