@@ -16,6 +16,7 @@ import polars as pl
 from ecomlm_sdk.app.quickstart import QuickstartOptions, run_quickstart
 from ecomlm_sdk.cli.common import StoreArgs, echo_warnings, emit_json, json_option, store_options
 from ecomlm_sdk.cli.models import MODEL, OUTPUT, fitted_or_saved, write_output
+from ecomlm_sdk.data.partition import write_parquet_dataset
 from ecomlm_sdk.data.schema import TABLES
 from ecomlm_sdk.data.store import EcomStore
 from ecomlm_sdk.errors import DataSourceError, TaskError
@@ -25,6 +26,9 @@ __all__ = ["ingest", "predict", "quickstart", "recommend", "report", "support"]
 
 #: The data source ``ingest --to URI`` writes through (the built-in ``ecomlm_sql`` plugin's).
 SQL_SOURCE = "sql"
+#: ``ingest --to`` prefixes that mean a Parquet dataset folder, and its default partitions.
+PARQUET_SCHEMES = ("parquet://", "parquet:")
+PARQUET_PARTITIONS = 16
 
 
 OUTPUT_TABLE = click.option(
@@ -120,6 +124,28 @@ def _check_recognised(store: EcomStore, where: str) -> None:
     )
 
 
+def _parquet_target(to_uri: str | None, partitions: int | None) -> Path | None:
+    """The folder of ``--to parquet:DIR`` (or ``parquet://DIR``); ``None`` for a database."""
+    scheme = next((p for p in PARQUET_SCHEMES if (to_uri or "").startswith(p)), None)
+    if scheme is None:
+        if partitions is not None:
+            raise click.UsageError("--partitions applies only to --to parquet:DIR")
+        return None
+    folder = (to_uri or "")[len(scheme) :]
+    if not folder:
+        raise click.UsageError(f"--to {to_uri}: name the folder, e.g. --to parquet:shop-parquet")
+    return Path(folder)
+
+
+def _write_parquet(store: EcomStore, folder: Path, partitions: int) -> None:
+    written = write_parquet_dataset(store, folder, partitions)
+    click.echo(
+        f"wrote {sum(store.summary().values()):,} rows in {partitions} partitions to the "
+        f"Parquet dataset {written}",
+        err=True,
+    )
+
+
 @click.command("ingest")
 @click.argument("exports", metavar="PATH", type=click.Path(exists=True), required=False)
 @store_options()
@@ -133,7 +159,14 @@ def _check_recognised(store: EcomStore, where: str) -> None:
     metavar="URI",
     default=None,
     help="Also write the store, in the canonical schema, into this database through the "
-    "'sql' data source: duckdb:///shop.db, sqlite:///shop.db or postgresql://...",
+    "'sql' data source: duckdb:///shop.db, sqlite:///shop.db or postgresql://...; or, with "
+    "parquet:DIR (or parquet://DIR), as a Parquet dataset cut by customer into folder DIR.",
+)
+@click.option(
+    "--partitions",
+    type=click.IntRange(min=1),
+    default=None,
+    help=f"Partitions of a --to parquet:DIR dataset  [default: {PARQUET_PARTITIONS}]",
 )
 @json_option("Print summary and load report as JSON.")
 def ingest(
@@ -142,15 +175,18 @@ def ingest(
     strict: bool,
     rejects: Path | None,
     to_uri: str | None,
+    partitions: int | None,
     as_json: bool,
 ) -> None:
     """Load exports from PATH (or --path) and print the summary and the load report.
 
     Reads Shopify exports unless --source names another data source; exits 1 when no file
-    was recognised. With --to URI the store is also written into that database.
+    was recognised. With --to URI the store is also written into that database, or with
+    --to parquet:DIR into a Parquet dataset.
     """
     if exports is not None and data.path is not None and exports != data.path:
         raise click.UsageError(f"give PATH or --path, not both ({exports!r}, {data.path!r})")
+    parquet_dir = _parquet_target(to_uri, partitions)
     data = StoreArgs(path=exports or data.path, source=data.source, options=data.options)
     if data.is_sample:
         raise click.UsageError("give PATH (or --source NAME with its --option KEY=VALUE pairs)")
@@ -158,7 +194,9 @@ def ingest(
     _check_recognised(store, str(data.path or data.options.get("path") or data.source))
     if rejects is not None:
         store.rejects.write_csv(rejects)
-    if to_uri is not None:
+    if parquet_dir is not None:
+        _write_parquet(store, parquet_dir, partitions or PARQUET_PARTITIONS)
+    elif to_uri is not None:
         # the folder argument is unused when uri= is given (a URI is no path)
         store.write(SQL_SOURCE, Path.cwd(), uri=to_uri)
         click.echo(f"wrote {sum(store.summary().values()):,} rows to the database", err=True)
