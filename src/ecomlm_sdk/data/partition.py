@@ -317,6 +317,12 @@ def _read_metadata(folder: str | Path) -> tuple[Path, dict[str, Any]]:
             f"{path} key 'tables' must list the tables {list(TABLES)}, got {found!r}; the file "
             "is damaged: write the dataset again"
         )
+    for name, entry in tables.items():
+        if not isinstance(entry, dict) or not isinstance(entry.get("columns"), list):
+            raise DataSourceError(
+                f"{path}: table {name!r} must be an object with its 'columns' and 'files'; the "
+                "file is damaged: write the dataset again"
+            )
     return root, meta
 
 
@@ -493,9 +499,8 @@ def read_parquet_dataset(
             continue  # left out on purpose: an empty table
         chosen = wanted.get(table)
         if chosen is not None:
-            _columns_for(table, chosen, meta["tables"][table].get("columns", []), root)
-            required = [c for c in SCHEMA[table].required if c not in chosen]
-            chosen = [*required, *chosen]
+            _columns_for(table, chosen, meta["tables"][table]["columns"], root)
+            chosen = list(dict.fromkeys([*SCHEMA[table].required, *chosen]))
         frames[table] = _scan(root, meta, table, partition, chosen).collect()
     fx_rates = meta.get("fx_rates")
     return EcomStore(
