@@ -376,3 +376,23 @@ def test_write_refuses_a_foreign_folder_and_replaces_a_dataset(tmp_path: Path) -
     assert dataset_partitions(folder) == 2
     assert_stores_equal(read_parquet_dataset(folder), fixture_store())
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ds", "photos"]  # no temp folder left
+
+
+def test_extra_columns_round_trip_and_the_bucket_column_name_is_reserved(tmp_path: Path) -> None:
+    store = fixture_store()
+    with_part = store.replace(customers=store.customers.with_columns(pl.lit(7).alias("part")))
+    back = read_parquet_dataset(write_parquet_dataset(with_part, tmp_path / "a", 2))
+    assert_frame_equal(back.customers, with_part.customers, check_row_order=False)
+    clash = store.replace(orders=store.orders.with_columns(pl.lit(1).alias("__ecomlm_part")))
+    with pytest.raises(SchemaError, match=r"\['orders'\] have a column named '__ecomlm_part'"):
+        write_parquet_dataset(clash, tmp_path / "b")
+    with pytest.raises(SchemaError, match="reserved"):
+        split_by_customer(clash, 2)
+    assert not (tmp_path / "b").exists()
+
+
+def test_an_empty_store_round_trips_with_its_schema(tmp_path: Path) -> None:
+    empty = EcomStore()
+    folder = write_parquet_dataset(empty, tmp_path / "ds", 3)
+    for partition in (None, 0, 2):
+        assert_stores_equal(read_parquet_dataset(folder, partition=partition), empty)

@@ -114,6 +114,12 @@ def _check_partitions(partitions: object) -> int:
 
 def _bucketed(store: EcomStore, partitions: int) -> dict[str, pl.LazyFrame]:
     """Every cut table, lazily, with its bucket in column ``__ecomlm_part``."""
+    clash = [name for name in TABLES if _PART in getattr(store, name).columns]
+    if clash:
+        raise SchemaError(
+            f"Table(s) {clash} have a column named {_PART!r}, which is reserved for the "
+            "partition number; rename that column"
+        )
     frames = {
         name: getattr(store, name)
         .lazy()
