@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Literal, Self
 
 import numpy as np
 import polars as pl
@@ -15,8 +15,15 @@ from pydantic import BaseModel, Field
 from safetensors import safe_open
 from safetensors.torch import save_file
 
-from ecomlm_bert.encoder import Backend, Encoder
-from ecomlm_bert.quantization import QuantizationReport, calibration_sample, measure_agreement
+from ecomlm_bert.encoder import Backend, Encoder, Int8Engine
+from ecomlm_bert.onnx_backend import onnx_available
+from ecomlm_bert.quantization import (
+    MIN_SAMPLE,
+    QuantizationReport,
+    calibration_sample,
+    measure_agreement,
+    recheck_close_calls,
+)
 from ecomlm_bert.training import FitOptions, FitReport, train_classifier
 from ecomlm_sdk.errors import ModelError, NotFittedError
 from ecomlm_sdk.models.base import ModelOptions, TextClassifier, as_texts
@@ -64,6 +71,21 @@ class BertClassifierOptions(ModelOptions):
     quantize_sample: int = Field(
         default=512, ge=1, description="Calibration texts compared in float32 and int8."
     )
+    quantize_min_sample: int = Field(
+        default=MIN_SAMPLE,
+        ge=1,
+        description="Fewest calibration texts that may let int8 in (fewer: float32, warned).",
+    )
+    quantize_recheck: bool = Field(
+        default=True,
+        description="Re-run in float32 the int8 predictions closer to a tie than the int8 "
+        "error measured on the calibration sample.",
+    )
+    quantize_engine: Literal["auto", "onnx", "torch"] = Field(
+        default="auto",
+        description="What runs int8: 'onnx' (ONNX Runtime, the onnx extra), 'torch', or 'auto' "
+        "(onnx when installed).",
+    )
     trust_remote_code: bool = Field(
         default=False, description="Allow code from the model repository to run."
     )
@@ -93,6 +115,11 @@ class BertClassifier(TextClassifier[BertClassifierOptions]):
                 f"quantize=True needs the CPU, but the model runs on {self.device!r}; pass "
                 "device='cpu' or quantize=False."
             )
+        if self.options.quantize_engine == "onnx" and not onnx_available():
+            raise ModelError(
+                "quantize_engine='onnx' needs ONNX Runtime: pip install 'ecomlm-sdk[onnx]' "
+                "(or pass quantize_engine='torch' or 'auto')."
+            )
         self._encoder: Encoder | None = None
         self._head: torch.nn.Linear | None = None
         self.labels: list[str] = []
@@ -101,6 +128,14 @@ class BertClassifier(TextClassifier[BertClassifierOptions]):
         #: int8 against float32 on the calibration sample (None until measured).
         self.quantization_report: QuantizationReport | None = None
         self._encoder_trained = False
+
+    @property
+    def int8_engine(self) -> Int8Engine:
+        """What runs the int8 copy (``quantize_engine``, with ``"auto"`` resolved)."""
+        engine = self.options.quantize_engine
+        if engine == "auto":
+            return "onnx" if onnx_available() else "torch"
+        return engine
 
     @property
     def encoder(self) -> Encoder:
@@ -156,16 +191,21 @@ class BertClassifier(TextClassifier[BertClassifierOptions]):
         """Measure int8 against float32 on a sample of ``texts`` and decide which to use.
 
         Runs after every fit (on the training texts) when ``quantize=True``, and on the first
-        texts classified by a model loaded without a recorded measurement. The result is in
-        :attr:`quantization_report` (and saved with the model).
+        texts classified by a model loaded without a recorded measurement; call it yourself
+        with at least ``quantize_min_sample`` of your own texts to measure again. The result is
+        in :attr:`quantization_report` (and saved with the model); see
+        :mod:`ecomlm_bert.quantization` for the method.
         """
         if self._head is None:
             raise NotFittedError(f"Model {self.name!r} is not trained: call fit() or load() first")
         sample = calibration_sample(texts, self.options.quantize_sample)
         self.quantization_report = measure_agreement(
-            lambda batch, quantized: self._logits(batch, quantized=quantized),
+            lambda batch, quantized: self._raw_logits(batch, quantized=quantized),
             sample,
             min_agreement=self.options.quantize_min_agreement,
+            min_sample=self.options.quantize_min_sample,
+            recheck=self.options.quantize_recheck,
+            engine=self.int8_engine,
         )
         return self.quantization_report
 
@@ -182,6 +222,18 @@ class BertClassifier(TextClassifier[BertClassifierOptions]):
         return self._logits(texts, quantized=self.uses_int8)
 
     def _logits(self, texts: list[str], *, quantized: bool) -> torch.Tensor:
+        logits = self._raw_logits(texts, quantized=quantized)
+        report = self.quantization_report
+        if quantized and report is not None and report.recheck_margin is not None:
+            logits = recheck_close_calls(
+                logits,
+                report.recheck_margin,
+                lambda rows: self._raw_logits([texts[i] for i in rows], quantized=False),
+            )
+        return logits
+
+    def _raw_logits(self, texts: list[str], *, quantized: bool) -> torch.Tensor:
+        """Logits of the int8 copy (no re-check) or of float32."""
         if self._head is None:
             raise NotFittedError(f"Model {self.name!r} is not trained: call fit() or load() first")
         head = self.place(self._head)
@@ -189,6 +241,7 @@ class BertClassifier(TextClassifier[BertClassifierOptions]):
             texts,
             batch_size=self.options.batch_size,
             quantized=quantized,
+            int8_engine=self.int8_engine,
             quiet=True,
             desc="classifying",
             head=head,
@@ -306,10 +359,13 @@ class BertClassifier(TextClassifier[BertClassifierOptions]):
                 measured = QuantizationReport.model_validate(recorded)
             except ValueError as exc:
                 raise ModelError(f"{meta_file} key 'quantization': {exc}") from exc
-            # The agreement was measured on the texts of the fit; judge it by today's threshold.
-            model.quantization_report = measured.with_threshold(
-                model.options.quantize_min_agreement
-            )
+            # The agreement was measured on the texts of the fit; judge it by today's
+            # thresholds. A measurement of another int8 engine says nothing about this one:
+            # it is taken again on the first texts classified.
+            if measured.engine == model.int8_engine:
+                model.quantization_report = measured.with_threshold(
+                    model.options.quantize_min_agreement, model.options.quantize_min_sample
+                )
         return model
 
 

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from ecomlm_bert.onnx_backend import OnnxEncoder
 
 Backend = Literal["torch", "onnx", "auto"]
+#: What runs the int8 copy: torch's dynamic quantization or ONNX Runtime's.
+Int8Engine = Literal["torch", "onnx"]
 #: Texts and tokens of the probe that ``backend="auto"`` times on both backends.
 PROBE_TEXTS, PROBE_TOKENS = 8, 64
 
@@ -97,6 +99,7 @@ class Encoder:
         self._resolved: Literal["torch", "onnx"] | None = None
         self._quantized: torch.nn.Module | None = None
         self._onnx: OnnxEncoder | None = None
+        self._onnx_int8: OnnxEncoder | None = None
 
     @classmethod
     def load(
@@ -174,6 +177,7 @@ class Encoder:
         """Drop the quantized and ONNX copies (call after the weights change, e.g. training)."""
         self._quantized = None
         self._onnx = None
+        self._onnx_int8 = None
 
     def onnx_encoder(self) -> OnnxEncoder:
         """The ONNX Runtime copy of the float32 encoder (exported once, reused)."""
@@ -183,6 +187,20 @@ class Encoder:
             self.model.eval()
             self._onnx = OnnxEncoder(self.model, threads=torch.get_num_threads())
         return self._onnx
+
+    def onnx_int8_encoder(self) -> OnnxEncoder:
+        """The ONNX Runtime int8 copy of the encoder (exported and quantized once, reused)."""
+        from ecomlm_bert.onnx_backend import OnnxEncoder
+
+        if self.device_choice.device != "cpu":
+            raise ModelError(
+                f"int8 quantization runs on CPU only, but this model is on "
+                f"{self.device_choice.device!r}; pass quantize=False or device='cpu'."
+            )
+        if self._onnx_int8 is None:
+            self.model.eval()
+            self._onnx_int8 = OnnxEncoder(self.model, threads=torch.get_num_threads(), int8=True)
+        return self._onnx_int8
 
     def resolve_backend(self, ids: Sequence[Sequence[int]]) -> Literal["torch", "onnx"]:
         """The backend float32 inference uses; ``"auto"`` times both on a probe from ``ids``."""
@@ -228,6 +246,7 @@ class Encoder:
         *,
         batch_size: int = 32,
         quantized: bool = False,
+        int8_engine: Int8Engine = "torch",
         quiet: bool = False,
         desc: str = "encoding",
         head: torch.nn.Module | None = None,
@@ -238,6 +257,7 @@ class Encoder:
             texts: Texts to encode.
             batch_size: Texts per batch (halved automatically on out-of-memory).
             quantized: Use the int8 CPU copy of the encoder.
+            int8_engine: Which int8 copy: torch's or ONNX Runtime's (``quantized`` only).
             quiet: Hide the progress bar.
             desc: Progress bar label.
             head: Optional module applied to the pooled vectors on the device (a classifier).
@@ -247,7 +267,9 @@ class Encoder:
         onnx = None
         if not quantized and ids and self.resolve_backend(ids) == "onnx":
             onnx = self.onnx_encoder()
-        model = self.quantized_model() if quantized else self.model
+        elif quantized and int8_engine == "onnx":
+            onnx = self.onnx_int8_encoder()
+        model = self.quantized_model() if quantized and onnx is None else self.model
         device = "cpu" if quantized else self.device_choice.device
         if head is not None:
             head = head.to(device)

@@ -6,6 +6,14 @@ and run in an ONNX Runtime session with every graph optimisation on (attention, 
 GELU fusions for BERT-style graphs) and as many intra-op threads as torch was given. The pooled
 vectors equal torch's within 1e-4.
 
+The int8 copy (``int8=True``) quantizes the weights of every matrix product whose second
+operand is a weight (the query/key/value, attention output and feed-forward projections; not the
+attention scores, whose both operands are activations) per output channel, with activations
+quantized dynamically per batch (``onnxruntime.quantization.quantize_dynamic``, ``reduce_range``
+so the u8 x s8 products cannot saturate on CPUs without VNNI). On the clothing reviews it keeps
+98.1% of float32's decisions against 96.8% for torch's per-channel dynamic int8, at the same speed
+(measured in ``benchmarks/bench_classifier.py``).
+
 Install the extra with ``pip install 'ecomlm-sdk[onnx]'``.
 """
 
@@ -13,6 +21,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import logging
 import statistics
 import tempfile
 import time
@@ -26,7 +35,7 @@ import torch
 
 from ecomlm_sdk.errors import ModelError
 
-__all__ = ["OnnxEncoder", "onnx_available", "time_median"]
+__all__ = ["OnnxEncoder", "onnx_available", "quantize_onnx_int8", "time_median"]
 
 
 def onnx_available() -> bool:
@@ -54,12 +63,13 @@ class OnnxEncoder:
     Args:
         model: A transformers encoder on the CPU, in float32.
         threads: Intra-op threads of the session.
+        int8: Run the int8 copy made by :func:`quantize_onnx_int8` instead of float32.
 
     Raises:
         ModelError: ONNX Runtime is not installed, or the export failed.
     """
 
-    def __init__(self, model: torch.nn.Module, *, threads: int) -> None:
+    def __init__(self, model: torch.nn.Module, *, threads: int, int8: bool = False) -> None:
         if not onnx_available():
             raise ModelError(
                 "backend='onnx' needs ONNX Runtime: pip install 'ecomlm-sdk[onnx]' "
@@ -92,10 +102,14 @@ class OnnxEncoder:
                     opset_version=17,
                     dynamo=False,
                 )
+                if int8:
+                    quantize_onnx_int8(graph, Path(folder) / "encoder-int8.onnx")
+                    graph = Path(folder) / "encoder-int8.onnx"
                 serialized = graph.read_bytes()
         except Exception as exc:
             raise ModelError(
-                f"exporting {type(model).__name__} to ONNX failed ({exc}); use backend='torch'."
+                f"exporting {type(model).__name__} to ONNX{' int8' if int8 else ''} failed "
+                f"({exc}); use {'quantize_engine' if int8 else 'backend'}='torch'."
             ) from exc
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -111,6 +125,34 @@ class OnnxEncoder:
         }
         pooled: Any = self.session.run(["pooled"], feeds)[0]
         return torch.from_numpy(np.ascontiguousarray(pooled, dtype=np.float32))
+
+
+def quantize_onnx_int8(source: Path, target: Path) -> None:
+    """Write to ``target`` the int8 copy of the float32 graph in ``source`` (see the module doc)."""
+    onnx: Any = importlib.import_module("onnx")
+    quantization: Any = importlib.import_module("onnxruntime.quantization")
+    graph = onnx.load(str(source))
+    weights = {init.name for init in graph.graph.initializer}
+    weighted = [
+        node.name
+        for node in graph.graph.node
+        if node.op_type == "MatMul" and len(node.input) == 2 and node.input[1] in weights
+    ]
+    logger = logging.getLogger()
+    level = logger.level
+    logger.setLevel(logging.ERROR)  # "consider pre-processing" advice on every call
+    try:
+        quantization.quantize_dynamic(
+            graph,
+            target,
+            op_types_to_quantize=["MatMul"],
+            nodes_to_quantize=weighted,
+            per_channel=True,
+            reduce_range=True,
+            weight_type=quantization.QuantType.QInt8,
+        )
+    finally:
+        logger.setLevel(level)
 
 
 def time_median(run: Callable[[], object], repeats: int = 3) -> float:

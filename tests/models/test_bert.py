@@ -206,7 +206,9 @@ def test_quantize_needs_cpu_and_int8_predictions_agree(tiny_bert_dir: str) -> No
         epochs=30,
         learning_rate=0.05,
     )
-    quantized = BertClassifier(backbone=tiny_bert_dir, device="cpu", quantize=True)
+    quantized = BertClassifier(
+        backbone=tiny_bert_dir, device="cpu", quantize=True, quantize_min_sample=1
+    )
     quantized._head, quantized.labels, quantized.temperature = (
         clf._head,
         clf.labels,
@@ -214,6 +216,7 @@ def test_quantize_needs_cpu_and_int8_predictions_agree(tiny_bert_dir: str) -> No
     )
     both = TRACK + REFUND
     assert [p.label for p in quantized.predict(both)] == [p.label for p in clf.predict(both)]
+    assert quantized.uses_int8
 
 
 # ------------------------------------------------------------------------------------ pieces
@@ -278,15 +281,18 @@ def test_int8_is_used_only_when_it_agrees_with_fp32(
 
     texts, labels = TRACK * 3 + REFUND * 3, ["track"] * 12 + ["refund"] * 12
     kwargs = {"mode": "head", "epochs": 30, "learning_rate": 0.05}
+    # The scrambled copy below replaces torch's int8; the tiny sample is accepted on purpose
+    # (the 300-text minimum and the re-check are tested in test_bert_quantization.py).
+    gate = {"quantize_engine": "torch", "quantize_min_sample": 1, "quantize_recheck": False}
     clf = ecomlm_sdk.load_model(
-        "bert-classifier", backbone=tiny_bert_dir, device="cpu", quantize=True
+        "bert-classifier", backbone=tiny_bert_dir, device="cpu", quantize=True, **gate
     ).fit(texts, labels, **kwargs)
     report = clf.quantization_report
     # Measured on the training texts after the fit: the real int8 copy agrees here.
     assert report is not None and report.n == len(texts) and report.agreement == 1.0
     assert report.used == "int8" and clf.uses_int8
     folder = clf.save(tmp_path / "q")
-    again = BertClassifier.load(folder, device="cpu", quantize=True)
+    again = BertClassifier.load(folder, device="cpu", quantize=True, **gate)
     assert again.quantization_report == report
 
     # An int8 copy that flips decisions: a float32 copy with its weights scrambled.
@@ -301,7 +307,7 @@ def test_int8_is_used_only_when_it_agrees_with_fp32(
     monkeypatch.setattr(encoder_module, "quantize_int8", scrambled)
     with pytest.warns(QuantizationWarning, match="below the 99.00% required"):
         bad = ecomlm_sdk.load_model(
-            "bert-classifier", backbone=tiny_bert_dir, device="cpu", quantize=True
+            "bert-classifier", backbone=tiny_bert_dir, device="cpu", quantize=True, **gate
         ).fit(texts, labels, **kwargs)
     report = bad.quantization_report
     assert report is not None and report.used == "float32" and report.agreement < 0.99
@@ -312,16 +318,18 @@ def test_int8_is_used_only_when_it_agrees_with_fp32(
     np.testing.assert_allclose(bad.predict_proba(TRACK), fp32.predict_proba(TRACK), atol=1e-6)
     # The recorded measurement is judged again by the threshold given at load.
     with pytest.warns(QuantizationWarning):
-        reloaded = BertClassifier.load(bad.save(tmp_path / "bad"), device="cpu", quantize=True)
+        reloaded = BertClassifier.load(
+            bad.save(tmp_path / "bad"), device="cpu", quantize=True, **gate
+        )
     assert reloaded.quantization_report == report and not reloaded.uses_int8
     accepting = BertClassifier.load(
-        tmp_path / "bad", device="cpu", quantize=True, quantize_min_agreement=0.0
+        tmp_path / "bad", device="cpu", quantize=True, quantize_min_agreement=0.0, **gate
     )
     assert accepting.quantization_report is not None and accepting.uses_int8
     assert accepting.quantization_report.agreement == report.agreement
     # With no bar at all the (bad) int8 copy is accepted.
     lax = BertClassifier(
-        backbone=tiny_bert_dir, device="cpu", quantize=True, quantize_min_agreement=0.0
+        backbone=tiny_bert_dir, device="cpu", quantize=True, quantize_min_agreement=0.0, **gate
     )
     lax._head, lax.labels, lax.temperature = bad._head, bad.labels, bad.temperature
     lax.predict(TRACK)  # calibrates on the first texts it classifies
