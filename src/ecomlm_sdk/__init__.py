@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from ecomlm_sdk._version import API_VERSION, __version__
 from ecomlm_sdk.api import (
+    embed_products,
     load_model,
     load_store,
     load_task,
@@ -30,6 +31,7 @@ from ecomlm_sdk.errors import (
     DataSourceError,
     DeviceError,
     EcomlmError,
+    EngineError,
     IncompatiblePluginError,
     InvalidValueError,
     ModelError,
@@ -73,6 +75,7 @@ __all__ = [
     "EcomStore",
     "EcomlmError",
     "Embedder",
+    "EngineError",
     "EvaluationReport",
     "FileLoadReport",
     "GenerationOptions",
@@ -98,6 +101,7 @@ __all__ = [
     "__version__",
     "analyze_experiment",
     "campaign_roi",
+    "embed_products",
     "hookimpl",
     "load_model",
     "load_store",

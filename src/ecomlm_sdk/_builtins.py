@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from ecomlm_sdk.engines import LocalEngine
 from ecomlm_sdk.hookspecs import Register, hookimpl
 from ecomlm_sdk.roi.metrics import BUILTIN_METRICS
 from ecomlm_sdk.tasks.base import Task
@@ -18,7 +19,7 @@ from ecomlm_sdk.tasks.prediction import PurchasePredictionTask
 from ecomlm_sdk.tasks.recommendation import RecommendationTask
 from ecomlm_sdk.tasks.support import SupportTask
 
-__all__ = ["BUILTIN_TASKS", "register_roi_metrics", "register_tasks"]
+__all__ = ["BUILTIN_TASKS", "register_engines", "register_roi_metrics", "register_tasks"]
 
 ecomlm_sdk_api = ">=1,<2"
 
@@ -41,3 +42,8 @@ def register_roi_metrics(register: Register) -> None:
 def register_tasks(register: Register) -> None:
     for task in BUILTIN_TASKS:
         register(task)
+
+
+@hookimpl
+def register_engines(register: Register) -> None:
+    register(LocalEngine, aliases=("in-process",))

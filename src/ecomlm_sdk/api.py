@@ -12,8 +12,9 @@ import polars as pl
 from ecomlm_sdk.data.source import DataSource
 from ecomlm_sdk.data.store import EcomStore
 from ecomlm_sdk.datasets import sample_store
+from ecomlm_sdk.engines import EngineArg
 from ecomlm_sdk.errors import TaskError
-from ecomlm_sdk.models.base import Model
+from ecomlm_sdk.models.base import Embedder, Model
 from ecomlm_sdk.plugins import PluginInfo, plugin_report, resolve
 from ecomlm_sdk.roi.base import RoiMetric
 from ecomlm_sdk.tasks.base import Task
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "TABLE_FORMATS",
+    "embed_products",
     "load_model",
     "load_store",
     "load_task",
@@ -43,6 +45,38 @@ __all__ = [
 
 #: File extensions :func:`write_table` writes.
 TABLE_FORMATS: Final = (".csv", ".parquet", ".jsonl")
+
+
+def embed_products(
+    store: EcomStore,
+    embedder: str = "minilm-embedder",
+    *,
+    engine: EngineArg = None,
+    **options: Any,
+) -> pl.DataFrame:
+    """Embed the catalogue: one vector per product title.
+
+    Args:
+        store: The store whose ``products`` are embedded.
+        embedder: A registered embedder (``options`` go to it).
+        engine: Where to run: ``None`` (``ECOMLM_ENGINE`` from 1,000 products, else
+            in-process), ``"local"``, ``"ray"`` (an actor pool: one model load per actor) or an
+            engine.
+
+    Returns:
+        ``product_id``, ``title`` and ``embedding`` (a fixed-size float32 array).
+
+    Example:
+        ```py
+        vectors = ecomlm_sdk.embed_products(store, engine="ray")
+        ```
+    """
+    model = resolve("model", embedder, Embedder, **options)
+    products = store.products.select("product_id", pl.col("title").fill_null(""))
+    vectors = model.embed(products.get_column("title"), engine=engine)
+    return products.with_columns(
+        pl.Series("embedding", vectors, dtype=pl.Array(pl.Float32, vectors.shape[1]))
+    )
 
 
 def load_store(source: str, **options: Any) -> EcomStore:

@@ -11,6 +11,7 @@ The tree::
     ├── ModelError                   a model could not be loaded, trained or run
     │   └── NotFittedError           predict/evaluate called before fit
     ├── DeviceError                  the requested device is not usable
+    ├── EngineError                  a batch job failed on an engine (names the rows and engine)
     ├── TaskError                    a task got inputs it cannot work with
     │   └── ComponentTypeError       (also a TypeError) a name resolves to the wrong base class
     ├── InvalidValueError            (also a ValueError) an argument not in an accepted form
@@ -29,6 +30,7 @@ __all__ = [
     "DataSourceError",
     "DeviceError",
     "EcomlmError",
+    "EngineError",
     "IncompatiblePluginError",
     "InvalidValueError",
     "ModelError",
@@ -100,6 +102,14 @@ class NotFittedError(ModelError):
 
 class DeviceError(EcomlmError):
     """The requested compute device cannot be used; the message says what to do instead."""
+
+
+class EngineError(EcomlmError):
+    """A batch job failed on an execution engine (in-process or Ray).
+
+    The message names the engine, the job, the input rows of the failing block and the error
+    raised there, and says how to fix it when the SDK knows.
+    """
 
 
 class TaskError(EcomlmError):

@@ -92,6 +92,22 @@ def register_roi_metrics(register: Register) -> None:
     """
 
 
+@hookspec
+def register_engines(register: Register) -> None:
+    """Register execution engines: classes deriving from :class:`ecomlm_sdk.engines.Engine`.
+
+    An engine runs the SDK's batch jobs (scoring every customer, recommendations for every
+    customer, classifying or embedding a text column, answering a ticket backlog) somewhere
+    else than in this process: the built-in ``ecomlm_ray`` plugin registers ``"ray"``; a plugin
+    can add Spark or Dask the same way. The SDK's own ``"local"`` engine (in-process) is the
+    default and the reference. Called once for each plugin, the first time the registry is
+    needed.
+
+    Args:
+        register: Call ``register(cls, name=None, aliases=())`` for each engine.
+    """
+
+
 # ---------------------------------------------------------------------------------------------
 # Devices
 # ---------------------------------------------------------------------------------------------

@@ -48,6 +48,7 @@ KINDS: Final[Mapping[str, tuple[str, str]]] = {
     "model": ("register_models", "model"),
     "task": ("register_tasks", "task"),
     "roi_metric": ("register_roi_metrics", "ROI metric"),
+    "engine": ("register_engines", "engine"),
 }
 
 

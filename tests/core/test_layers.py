@@ -109,8 +109,9 @@ def test_core_plugin_loads_through_its_entry_point(fresh_plugins: None) -> None:
     report = {p.name: p for p in ecomlm_sdk.plugins()}
     core = report["ecomlm_sdk"]
     assert (core.status, core.builtin, core.distribution) == ("loaded", True, "ecomlm-sdk")
-    assert core.hooks == ["register_roi_metrics", "register_tasks"]
+    assert core.hooks == ["register_engines", "register_roi_metrics", "register_tasks"]
     assert "task:purchase-prediction" in core.components
+    assert "engine:local" in core.components
     assert "roi_metric:roi" in core.components
     stages = report["ecomlm_sdk.stages"]
     assert stages.hooks == ["run_task_stage"] and stages.components == []

@@ -20,6 +20,7 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from typing_extensions import TypeVar
 
+from ecomlm_sdk.engines import EngineArg, choose_engine
 from ecomlm_sdk.errors import EcomlmError, ModelError, NotFittedError
 from ecomlm_sdk.models.device import DeviceChoice, resolve_device
 from ecomlm_sdk.options import Configurable
@@ -247,8 +248,15 @@ class TextClassifier(Model[ModelOptionsT]):
         self._fit(xs, ys, **self._fit_arguments(kwargs))
         return self
 
-    def predict_proba(self, texts: TextInput) -> np.ndarray:
-        """Probabilities, shape ``(n, len(self.labels))``, columns in ``self.labels`` order."""
+    def predict_proba(self, texts: TextInput, *, engine: EngineArg = None) -> np.ndarray:
+        """Probabilities, shape ``(n, len(self.labels))``, columns in ``self.labels`` order.
+
+        Args:
+            texts: One text, a list of texts or a polars string Series.
+            engine: Where to run: ``None`` (``ECOMLM_ENGINE``, else in-process), ``"local"``,
+                ``"ray"`` (an actor pool, one model load per actor; see the scale guide),
+                ``"auto"`` or an :class:`~ecomlm_sdk.engines.Engine`.
+        """
         if not getattr(self, "labels", None):
             raise NotFittedError(
                 f"Model {self.display_name!r} has no labels yet: call fit() or load() first"
@@ -256,17 +264,24 @@ class TextClassifier(Model[ModelOptionsT]):
         xs = as_texts(texts)
         if not xs:
             return np.zeros((0, len(self.labels)), dtype=np.float32)
-        with self.inference():
-            probs = np.asarray(self._predict_proba(xs))
+        chosen = choose_engine(engine, kind="texts", rows=len(xs))
+        if chosen is not None:
+            from ecomlm_sdk.models.batch import classifier_spec, run_text_job
+
+            probs = run_text_job(chosen, xs, classifier_spec(self), "probabilities")
+        else:
+            with self.inference():
+                probs = np.asarray(self._predict_proba(xs))
         if probs.shape != (len(xs), len(self.labels)):
             raise ModelError(
                 f"Model {self.display_name!r} returned probabilities of shape {probs.shape}"
             )
         return probs
 
-    def predict(self, texts: TextInput) -> list[Prediction]:
-        """Predict a label (with per-label probabilities) for each text."""
-        probs = self.predict_proba(texts)
+    def predict(self, texts: TextInput, *, engine: EngineArg = None) -> list[Prediction]:
+        """Predict a label (with per-label probabilities) for each text (``engine``: as in
+        :meth:`predict_proba`)."""
+        probs = self.predict_proba(texts, engine=engine)
         return [
             Prediction(
                 label=self.labels[int(row.argmax())],
@@ -332,13 +347,22 @@ def classification_report(
 class Embedder(Model[ModelOptionsT]):
     """Maps texts to fixed-size float32 vectors."""
 
-    def embed(self, texts: TextInput) -> np.ndarray:
-        """Embed each text: float32 array of shape ``(n, dimension)``."""
+    def embed(self, texts: TextInput, *, engine: EngineArg = None) -> np.ndarray:
+        """Embed each text: float32 array of shape ``(n, dimension)``.
+
+        ``engine``: as in :meth:`TextClassifier.predict_proba` (``"ray"``: an actor pool).
+        """
         xs = as_texts(texts)
         if not xs:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        with self.inference():
-            vectors = np.asarray(self._embed(xs), dtype=np.float32)
+        chosen = choose_engine(engine, kind="texts", rows=len(xs))
+        if chosen is not None:
+            from ecomlm_sdk.models.batch import embedder_spec, run_text_job
+
+            vectors = run_text_job(chosen, xs, embedder_spec(self), "embedding")
+        else:
+            with self.inference():
+                vectors = np.asarray(self._embed(xs), dtype=np.float32)
         if vectors.ndim != 2 or vectors.shape[0] != len(xs):
             raise ModelError(
                 f"Model {self.display_name!r} returned embeddings of shape {vectors.shape}"

@@ -30,6 +30,7 @@ from ecomlm_sdk._persist import (
 )
 from ecomlm_sdk._version import __version__
 from ecomlm_sdk.data.store import Cutoff, EcomStore
+from ecomlm_sdk.engines import Engine, EngineArg, choose_engine
 from ecomlm_sdk.errors import EcomlmError, ModelError, NotFittedError, TaskError
 from ecomlm_sdk.options import Configurable
 from ecomlm_sdk.plugins import call_hook, resolve_class
@@ -139,15 +140,27 @@ class Task(Configurable[TaskOptionsT], ABC):
         self._run_stage("fit", store, run)
         return self
 
-    def predict(self, store: EcomStore) -> pl.DataFrame:
-        """Score ``store`` with what :meth:`fit` learned; returns a polars frame."""
+    def predict(self, store: EcomStore, *, engine: EngineArg = None) -> pl.DataFrame:
+        """Score ``store`` with what :meth:`fit` learned; returns a polars frame.
+
+        Args:
+            store: The store to score.
+            engine: Where the batch job runs: ``None`` (``ECOMLM_ENGINE``, else in-process),
+                ``"local"``, ``"ray"``, ``"auto"`` or an :class:`~ecomlm_sdk.engines.Engine`.
+                A task that supports engines implements :meth:`_predict_on`; the result is the
+                same frame as in-process.
+        """
         self._check_store(store)
         if not self.fitted:
             raise NotFittedError(
                 f"Task {self.name!r} is not fitted: call fit(store) or load() first"
             )
         self.check_store_matches(store)
-        result: pl.DataFrame = self._run_stage("predict", store, lambda: self._predict(store))
+        chosen = choose_engine(engine, kind=self.engine_job_kind, rows=self._job_rows(store))
+        if chosen is None:
+            result: pl.DataFrame = self._run_stage("predict", store, lambda: self._predict(store))
+        else:
+            result = self._run_stage("predict", store, lambda: self._predict_on(store, chosen))
         self._check_output(result)
         return result
 
@@ -293,6 +306,21 @@ class Task(Configurable[TaskOptionsT], ABC):
         """
         kept = {k: v for k, v in options.items() if k not in WEIGHT_SOURCES | CODE_KEYS}
         return {**kept, **self._remote_code()}
+
+    # ------------------------------------------------------------------ engines
+    #: The kind of batch job :meth:`predict` is (``engines.JOB_KINDS``), for ``engine="auto"``.
+    engine_job_kind: ClassVar[str] = "customers"
+
+    def _job_rows(self, store: EcomStore) -> int:
+        """The size of :meth:`predict`'s job (for ``auto``): the store's customers by default."""
+        return store.customers.height
+
+    def _predict_on(self, store: EcomStore, engine: Engine) -> pl.DataFrame:
+        """:meth:`_predict` on ``engine``; a task that can run elsewhere overrides it."""
+        raise TaskError(
+            f"Task {self.display_name!r} runs in-process only: drop engine= (or set "
+            f"ECOMLM_ENGINE=local); engine {engine.display_name!r} is not supported by it"
+        )
 
     # ------------------------------------------------------------------ internals
     def _evaluate_arguments(self, kwargs: dict[str, Any]) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from pydantic import Field
 from ecomlm_sdk._deprecated import renamed
 from ecomlm_sdk._persist import read_json, write_json
 from ecomlm_sdk.data.store import Cutoff, EcomStore, to_utc_datetime
+from ecomlm_sdk.engines import Engine
 from ecomlm_sdk.errors import TaskError
 from ecomlm_sdk.progress import progress
 from ecomlm_sdk.tasks.base import EvaluateOptions, EvaluationReport, Task, TaskOptions
@@ -132,6 +133,12 @@ class PurchasePredictionTask(Task[PurchasePredictionOptions]):
 
     def _predict(self, store: EcomStore) -> pl.DataFrame:
         return self._score(store, _end_of(store))
+
+    def _predict_on(self, store: EcomStore, engine: Engine) -> pl.DataFrame:
+        """Features per customer partition, then the fitted model applied batch by batch."""
+        from ecomlm_sdk.tasks.prediction.batch import score_on
+
+        return score_on(self, store, _end_of(store), engine)
 
     def _evaluate(self, store: EcomStore, cutoff: Cutoff | None, **kwargs: Any) -> EvaluationReport:
         assert cutoff is not None  # requires_cutoff: Task.evaluate checked it
@@ -290,8 +297,11 @@ class PurchasePredictionTask(Task[PurchasePredictionOptions]):
         self.revenue.fit(x[buyers], target, self.features)
 
     def _score(self, store: EcomStore, as_of: dt.datetime) -> pl.DataFrame:
+        return self._score_frame(self._frame(store, as_of))
+
+    def _score_frame(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """Scores of the customers in ``frame`` (``customer_id`` and the model's features)."""
         classifier, revenue = self._require()
-        frame = self._frame(store, as_of)
         schema = SCORES_SCHEMA
         if frame.height == 0:
             return pl.DataFrame(schema=schema)

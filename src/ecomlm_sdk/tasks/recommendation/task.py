@@ -19,6 +19,7 @@ from pydantic import Field
 
 from ecomlm_sdk._deprecated import renamed
 from ecomlm_sdk.data.store import Cutoff, EcomStore, to_utc_datetime
+from ecomlm_sdk.engines import Engine, EngineArg, choose_engine
 from ecomlm_sdk.errors import TaskError
 from ecomlm_sdk.progress import progress
 from ecomlm_sdk.tasks.base import EvaluateOptions, EvaluationReport, Task, TaskOptions
@@ -179,6 +180,7 @@ class RecommendationTask(Task[RecommendationOptions]):
         *,
         k: int | None = None,
         exclude_owned: bool = False,
+        engine: EngineArg = None,
     ) -> pl.DataFrame:
         """Top-``k`` products for each customer.
 
@@ -189,12 +191,20 @@ class RecommendationTask(Task[RecommendationOptions]):
             customer_ids: Customers to recommend for (a single id string works too).
             k: List length (default: the ``k`` option).
             exclude_owned: Leave out products the customer already bought ("discover").
+            engine: Where to run: ``None`` (``ECOMLM_ENGINE`` for lists of 1,000 customers or
+                more, else in-process), ``"local"``, ``"ray"`` (customers partitioned across
+                actors, the item tables shared through the object store) or an engine.
 
         Returns:
             ``customer_id, rank, product_id, title, score``; ``rank`` starts at 1.
         """
         state = self._require_state()
         ids = [customer_ids] if isinstance(customer_ids, str) else [str(c) for c in customer_ids]
+        chosen = choose_engine(engine, kind="customers", rows=len(ids))
+        if chosen is not None:
+            from ecomlm_sdk.tasks.recommendation.batch import recommend_on
+
+            return recommend_on(self, ids, k, exclude_owned, chosen)
         return self._rank(state, ids, self._weights(exclude_owned), exclude_owned, k)
 
     def cold_start(self, customer_ids: Iterable[str]) -> list[bool]:
@@ -217,10 +227,10 @@ class RecommendationTask(Task[RecommendationOptions]):
         self.state = self._build(store, purchases, as_of + dt.timedelta(seconds=1), None)
 
     def _predict(self, store: EcomStore) -> pl.DataFrame:
-        customers = pl.concat(
-            [store.customers.get_column("customer_id"), store.purchases().get_column("customer_id")]
-        )
-        return self.recommend(customers.unique().sort().to_list())
+        return self.recommend(_every_customer(store), engine="local")
+
+    def _predict_on(self, store: EcomStore, engine: Engine) -> pl.DataFrame:
+        return self.recommend(_every_customer(store), engine=engine)
 
     def _evaluate(self, store: EcomStore, cutoff: Cutoff | None, **kwargs: Any) -> EvaluationReport:
         assert cutoff is not None  # requires_cutoff: Task.evaluate checked it
@@ -391,6 +401,15 @@ class RecommendationTask(Task[RecommendationOptions]):
             schema=_SCHEMA,
         )
         return frame
+
+
+def _every_customer(store: EcomStore) -> list[str]:
+    """The store's customers and every customer who bought, sorted."""
+    customers = pl.concat(
+        [store.customers.get_column("customer_id"), store.purchases().get_column("customer_id")]
+    )
+    ids: list[str] = customers.unique().drop_nulls().sort().to_list()
+    return ids
 
 
 def _empty_frame() -> pl.DataFrame:

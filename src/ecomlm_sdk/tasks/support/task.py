@@ -18,6 +18,7 @@ import numpy as np
 import polars as pl
 
 from ecomlm_sdk.data.store import Cutoff, EcomStore
+from ecomlm_sdk.engines import Engine, EngineArg, choose_engine
 from ecomlm_sdk.errors import TaskError
 from ecomlm_sdk.models.base import Embedder, TextClassifier, TextGenerator
 from ecomlm_sdk.plugins import resolve
@@ -96,6 +97,8 @@ class SupportTask(Task[SupportOptions]):
         self.generator: TextGenerator | None = None
         self.knowledge_base: KnowledgeBase | None = None
         self._desk: OrderDesk | None = None
+        #: The store fit() read (orders are looked up in it when answer_many gets no store).
+        self._store: EcomStore | None = None
         #: Redactors of the fit store's customers (their names and addresses are removed too).
         self._redactors: CustomerRedactors | None = None
         #: How many examples the classifier was trained on, and how long it took.
@@ -125,7 +128,7 @@ class SupportTask(Task[SupportOptions]):
                 customer asks of their own order (a cancellation); False: never, the message
                 is handed off (``action_needed``) as when no plugin takes it.
         """
-        return self.answer_many([message], [customer_id], store=store, act=act)[0]
+        return self.answer_many([message], [customer_id], store=store, act=act, engine="local")[0]
 
     def answer_many(
         self,
@@ -134,15 +137,31 @@ class SupportTask(Task[SupportOptions]):
         *,
         store: EcomStore | None = None,
         act: bool = True,
+        engine: EngineArg = None,
     ) -> list[SupportReply]:
         """Answer many messages at once (batched classification and retrieval).
 
-        ``act``: as in :meth:`answer`.
+        ``act``: as in :meth:`answer`. ``engine``: where to run a backlog: ``None``
+        (``ECOMLM_ENGINE`` for 1,000 messages or more, else in-process), ``"local"``, ``"ray"``
+        or an engine. Off this process nothing acts on orders: a non-local engine needs
+        ``act=False`` (with ``act=True`` and no ``engine`` given, the job stays in-process).
         """
         classifier, embedder, kb = self._fitted_parts()
         ids = list(customer_ids) if customer_ids is not None else [None] * len(messages)
         if len(ids) != len(messages):
             raise TaskError(f"answer_many got {len(messages)} messages but {len(ids)} customer ids")
+        if act and engine is None:
+            engine = "local"  # actions are taken here, for the signed-in customer
+        chosen = choose_engine(engine, kind="tickets", rows=len(messages))
+        if chosen is not None:
+            if act:
+                raise TaskError(
+                    f"answer_many on engine {chosen.display_name!r} never acts on orders: pass "
+                    "act=False (a backlog is answered without cancelling anything)"
+                )
+            from ecomlm_sdk.tasks.support.batch import answer_on
+
+            return answer_on(self, messages, ids, store or self._store, chosen)
         desk = (
             OrderDesk(store, return_days=self._return_days()) if store is not None else self._desk
         )
@@ -215,13 +234,25 @@ class SupportTask(Task[SupportOptions]):
     def _fit(self, store: EcomStore) -> None:
         self._train(self._with_store_tickets(self._builtin_rows(bitext_intents()), store), store)
 
+    engine_job_kind: ClassVar[str] = "tickets"
+
+    def _job_rows(self, store: EcomStore) -> int:
+        return store.tickets.height
+
     def _predict(self, store: EcomStore) -> pl.DataFrame:
+        return self._replies_frame(store, "local")
+
+    def _predict_on(self, store: EcomStore, engine: Engine) -> pl.DataFrame:
+        return self._replies_frame(store, engine)
+
+    def _replies_frame(self, store: EcomStore, engine: EngineArg) -> pl.DataFrame:
         tickets = store.tickets
         replies = self.answer_many(
             tickets.get_column("body").to_list(),
             tickets.get_column("customer_id").to_list(),
             store=store,
             act=False,  # stored tickets may be old: a batch never changes the shop's orders
+            engine=engine,
         )
         return pl.DataFrame(
             {
@@ -368,6 +399,7 @@ class SupportTask(Task[SupportOptions]):
         self.knowledge_base.index(self.embedder)
         self._desk = OrderDesk(store, return_days=self._return_days())
         self._redactors = CustomerRedactors(store.customers)
+        self._store = store
         self.fit_summary = {
             "train_examples": float(len(texts)),
             "classifier_examples": float(len(kept)),
