@@ -78,6 +78,9 @@ class OnnxEncoder:
         ort: Any = importlib.import_module("onnxruntime")
 
         wrapped = _Pooled(model).eval()
+        # Traced with eager attention: the SDPA trace carries masking ops (IsNaN, Where) that
+        # ONNX Runtime cannot fuse away; eager measured 6% faster (see _eager_attention).
+        restore = _eager_attention(model)
         ids = torch.ones((2, 8), dtype=torch.long)
         mask = torch.ones((2, 8), dtype=torch.long)
         try:
@@ -107,10 +110,12 @@ class OnnxEncoder:
                     graph = Path(folder) / "encoder-int8.onnx"
                 serialized = graph.read_bytes()
         except Exception as exc:
+            restore()
             raise ModelError(
                 f"exporting {type(model).__name__} to ONNX{' int8' if int8 else ''} failed "
                 f"({exc}); use {'quantize_engine' if int8 else 'backend'}='torch'."
             ) from exc
+        restore()
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.intra_op_num_threads = max(1, threads)
@@ -125,6 +130,26 @@ class OnnxEncoder:
         }
         pooled: Any = self.session.run(["pooled"], feeds)[0]
         return torch.from_numpy(np.ascontiguousarray(pooled, dtype=np.float32))
+
+
+def _eager_attention(model: torch.nn.Module) -> Callable[[], None]:
+    """Switch ``model`` to eager attention for the trace; returns what switches it back.
+
+    On MiniLM (1 thread, 1,200 reviews, medians of 3 chunks) the eager trace ran at 90.4
+    texts/s in ONNX Runtime against 85.1 for the SDPA trace; running the trace further through
+    ``onnxruntime.transformers.optimizer`` (fused Attention, EmbedLayerNormalization) made it
+    slower, 79.8, so that step is not taken.
+    """
+    switch = getattr(model, "set_attn_implementation", None)
+    config = getattr(model, "config", None)
+    before = getattr(config, "_attn_implementation", None)
+    if switch is None or before in (None, "eager"):
+        return lambda: None
+    try:
+        switch("eager")
+    except Exception:  # a model that cannot switch is traced as it is
+        return lambda: None
+    return lambda: switch(before)
 
 
 def quantize_onnx_int8(source: Path, target: Path) -> None:
