@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, ClassVar, Literal, Self
@@ -25,7 +25,7 @@ from ecomlm_bert.quantization import (
     recheck_close_calls,
 )
 from ecomlm_bert.training import FitOptions, FitReport, train_classifier
-from ecomlm_sdk.errors import ModelError, NotFittedError
+from ecomlm_sdk.errors import InvalidValueError, ModelError, NotFittedError
 from ecomlm_sdk.models.base import ModelOptions, TextClassifier, as_texts
 from ecomlm_sdk.models.batching import chunked
 from ecomlm_sdk.models.hf import (
@@ -86,6 +86,13 @@ class BertClassifierOptions(ModelOptions):
         description="What runs int8: 'onnx' (ONNX Runtime, the onnx extra), 'torch', or 'auto' "
         "(onnx when installed).",
     )
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=256,
+        description="Processes predict_column uses: above 1, that many single-thread worker "
+        "processes (CPU only); see ecomlm_bert.workers.",
+    )
     trust_remote_code: bool = Field(
         default=False, description="Allow code from the model repository to run."
     )
@@ -119,6 +126,11 @@ class BertClassifier(TextClassifier[BertClassifierOptions]):
             raise ModelError(
                 "quantize_engine='onnx' needs ONNX Runtime: pip install 'ecomlm-sdk[onnx]' "
                 "(or pass quantize_engine='torch' or 'auto')."
+            )
+        if self.options.workers > 1 and self.device != "cpu":
+            raise ModelError(
+                f"workers={self.options.workers} runs single-thread CPU processes, but the model "
+                f"runs on {self.device!r}; pass device='cpu' or workers=1."
             )
         self._encoder: Encoder | None = None
         self._head: torch.nn.Linear | None = None
@@ -253,30 +265,64 @@ class BertClassifier(TextClassifier[BertClassifierOptions]):
         return result
 
     def predict_column(
-        self, column: pl.Series | list[str], *, chunk_size: int = 4096
+        self,
+        column: pl.Series | list[str],
+        *,
+        chunk_size: int = 4096,
+        workers: int | None = None,
     ) -> pl.DataFrame:
         """Classify a whole column, streaming it in chunks with a progress bar.
+
+        Args:
+            column: A polars string Series (or list of strings) without nulls.
+            chunk_size: Texts tokenized and sorted per chunk (bounds memory on huge columns).
+            workers: Single-thread worker processes to spread the column over (default: the
+                ``workers`` option, 1 = this process); see :mod:`ecomlm_bert.workers`.
 
         Returns:
             A frame with ``label`` (str) and ``confidence`` (f64), one row per input, in order.
         """
         texts = as_texts(column, what=getattr(column, "name", None) or "column")
+        count = self.options.workers if workers is None else workers
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise InvalidValueError(
+                f"workers={count!r} is not a positive integer; pass e.g. workers=2, or 1 to "
+                "classify in this process."
+            )
+        if count > 1 and self.device != "cpu":
+            raise ModelError(
+                f"workers={count} runs single-thread CPU processes, but the model runs on "
+                f"{self.device!r}; pass device='cpu' or workers=1."
+            )
+        if count > 1 and self._head is None:
+            raise NotFittedError(f"Model {self.name!r} is not trained: call fit() or load() first")
+        if count > 1 and self.options.quantize and self.quantization_report is None and texts:
+            # Measure here, as the single-process path would, so every worker loads one decision.
+            self.calibrate_quantization(texts)
+        if count > 1:
+            from ecomlm_bert.workers import predict_proba_in_workers
+
+            parts: Iterable[np.ndarray] = predict_proba_in_workers(self, texts, workers=count)
+            total = None
+        else:
+            parts = (self.predict_proba(list(chunk)) for chunk in chunked(texts, chunk_size))
+            total = -(-len(texts) // chunk_size)
         labels: list[str] = []
         confidence: list[float] = []
-        for chunk in progress(
-            chunked(texts, chunk_size),
-            desc="classifying",
-            total=-(-len(texts) // chunk_size),
-            unit="chunk",
-            quiet=self.options.quiet,
+        for probs in progress(
+            parts, desc="classifying", total=total, unit="chunk", quiet=self.options.quiet
         ):
-            probs = self.predict_proba(list(chunk))
             labels.extend(self.labels[i] for i in probs.argmax(axis=1))
             confidence.extend(float(p) for p in probs.max(axis=1))
         return pl.DataFrame(
             {"label": labels, "confidence": confidence},
             schema={"label": pl.String, "confidence": pl.Float64},
         )
+
+    def worker_options(self) -> dict[str, Any]:
+        """Options a worker process loads this model's saved folder with (CPU, one process)."""
+        keep = self.options.model_dump(exclude={"backbone", "device", "workers", "quiet"})
+        return {**keep, "device": "cpu", "quiet": True, "workers": 1}
 
     def save(self, path: str | Path) -> Path:
         """Write encoder, tokenizer, head (safetensors) and ``ecomlm_model.json`` to ``path``.
