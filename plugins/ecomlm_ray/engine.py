@@ -1,15 +1,14 @@
 """``RayEngine``: the SDK's batch jobs on a Ray cluster, through Ray Data.
 
-``map_batches`` turns the input (an Arrow table in memory, or Parquet files that Ray Data reads
-itself, only the columns the job needs) into a Ray Dataset of a few blocks per worker and runs
+``map_batches`` turns an Arrow table into a Ray Dataset of a few blocks per worker and runs
 the job's predictor in an actor pool: one predictor (one model load) per actor, torch threads set
 to the actor's CPUs, results in input order. ``map_partitions`` runs one Ray task per partition
 (every customer's rows in one partition), with the tables all partitions share put into the
 object store once.
 
-Actors reserve fractional CPUs when the job also reads Parquet, and read tasks ask for a quarter
-CPU: an actor pool that reserves every CPU of the cluster next to a Parquet read would otherwise
-wait forever ("Cluster resources are not enough to run any task").
+Parquet input is read by one Ray task per file (only the columns the job needs), not by Ray
+Data read tasks next to an actor pool: an actor pool that reserves every CPU of a small cluster
+leaves the read tasks waiting forever ("Cluster resources are not enough to run any task").
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ import math
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
@@ -46,8 +46,6 @@ logger = logging.getLogger(__name__)
 
 #: The column that carries each input row's position through Ray Data (for error messages).
 _ROW: Final = "__ecomlm_row"
-#: CPUs a Parquet read task asks for (so reads can run beside a full actor pool).
-_READ_CPUS: Final = 0.25
 #: ``engine="auto"`` sends a job to Ray only from this many rows, and only when this process is
 #: already connected to a cluster (``ray.init`` was called). Text jobs: from 20,000 texts Ray
 #: with 2 single-thread actors measured 1.3x slower than in-process on 2 idle cores but faster
@@ -76,8 +74,8 @@ class RayOptions(EngineOptions):
     cpus_per_worker: float | None = Field(
         default=None,
         gt=0,
-        description="CPUs each actor reserves (its torch threads); None: the cluster's CPUs "
-        "shared among the workers, less a quarter CPU when the job reads Parquet.",
+        description="CPUs each actor or task reserves (its torch threads); None: the "
+        "cluster's CPUs shared among the workers.",
     )
     blocks_per_worker: int = Field(
         default=2, ge=1, description="Blocks the input is cut into per worker."
@@ -123,26 +121,21 @@ class RayEngine(Engine):
         ray = self._connect()
         import pyarrow as pa
 
-        reads = isinstance(table, ParquetInput)
-        workers, cpus = self._resources(reserve=_READ_CPUS if reads else 0.0)
+        if isinstance(table, ParquetInput):
+            return self._map_parquet(ray, table, predictor)
+        workers, cpus = self._resources(reserve=0.0)
+        rows = table.num_rows
+        if rows == 0:
+            result: pa.Table = predictor.build()(table)
+            return result
         # Ray Data copies the context when a dataset is created: set the order first.
         with self._ordered():
-            if isinstance(table, ParquetInput):
-                columns = list(table.columns) if table.columns is not None else None
-                dataset = ray.data.read_parquet(
-                    list(table.paths), columns=columns, ray_remote_args={"num_cpus": _READ_CPUS}
-                )
-                batch_size = self.options.batch_size
-            else:
-                rows = table.num_rows
-                if rows == 0:
-                    return predictor.build()(table)
-                indexed = table.append_column(_ROW, pa.array(range(rows), pa.int64()))
-                step = max(1, math.ceil(rows / (workers * self.options.blocks_per_worker)))
-                dataset = ray.data.from_arrow(
-                    [indexed.slice(start, step) for start in range(0, rows, step)]
-                )
-                batch_size = min(self.options.batch_size, step)
+            indexed = table.append_column(_ROW, pa.array(range(rows), pa.int64()))
+            step = max(1, math.ceil(rows / (workers * self.options.blocks_per_worker)))
+            dataset = ray.data.from_arrow(
+                [indexed.slice(start, step) for start in range(0, rows, step)]
+            )
+            batch_size = min(self.options.batch_size, step)
             mapped = dataset.map_batches(
                 _ActorPredictor,
                 fn_constructor_kwargs={"spec": ray.put(predictor), "threads": _threads(cpus)},
@@ -194,6 +187,36 @@ class RayEngine(Engine):
         )
 
     # ------------------------------------------------------------------ internals
+    def _map_parquet(
+        self, ray: ModuleType, source: ParquetInput, predictor: PredictorSpec
+    ) -> pa.Table:
+        """One Ray task per Parquet file: it reads only ``source.columns`` and maps its rows.
+
+        Not Ray Data's ``read_parquet`` feeding an actor pool: on a small cluster whose CPUs the
+        actors reserve, the read tasks never get a CPU and the job waits forever (seen with Ray
+        2.60 on 2 CPUs, also with fractional actor CPUs). Tasks free their CPU when done.
+        """
+        import pyarrow as pa
+
+        files = _parquet_files(source.paths)
+        if not files:
+            raise EngineError(f"no Parquet files under {list(source.paths)}")
+        _, cpus = self._resources(reserve=0.0)
+        task = ray.remote(_run_file).options(num_cpus=cpus, max_retries=0)
+        spec = ray.put(predictor)
+        columns = list(source.columns) if source.columns is not None else None
+        refs = [
+            task.remote(spec, str(path), columns, self.options.batch_size, _threads(cpus))
+            for path in files
+        ]
+        try:
+            parts = [ray.get(ref) for ref in refs]
+        except Exception as exc:
+            for ref in refs:
+                ray.cancel(ref, force=True)
+            raise _engine_error(exc, predictor) from exc
+        return pa.concat_tables(parts, promote_options="permissive")
+
     def _connect(self) -> ModuleType:
         ray = _import_ray()
         if not progress_enabled(self.options.quiet):
@@ -256,7 +279,7 @@ class _ActorPredictor:
             where = rows_label(first, batch.num_rows)
             batch = batch.drop_columns([_ROW])
         else:
-            where = f"a block of {batch.num_rows} rows read from Parquet"
+            where = f"a block of {batch.num_rows} rows"
         result: pa.Table = run_guarded(
             self.predictor, batch, where=where, job=self.spec.job, engine="ray"
         )
@@ -277,6 +300,40 @@ def _run_partition(
         predictor, {**shared, **part}, where=f"partition {index}", job=spec.job, engine="ray"
     )
     return result
+
+
+def _run_file(
+    spec: PredictorSpec, path: str, columns: list[str] | None, batch_size: int, threads: int
+) -> pa.Table:
+    """One Ray task: read ``columns`` of one Parquet file and map it in slices."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    set_worker_threads(threads)
+    predictor = spec.build(threads=threads)
+    table = pq.read_table(path, columns=columns)
+    parts = [
+        run_guarded(
+            predictor,
+            table.slice(start, batch_size),
+            where=f"{rows_label(start, min(batch_size, table.num_rows - start))} of {path}",
+            job=spec.job,
+            engine="ray",
+        )
+        for start in range(0, table.num_rows, batch_size)
+    ]
+    if not parts:
+        empty: pa.Table = predictor(table)
+        return empty
+    return pa.concat_tables(parts, promote_options="permissive")
+
+
+def _parquet_files(paths: Sequence[str]) -> list[Path]:
+    files: list[Path] = []
+    for given in paths:
+        path = Path(given)
+        files.extend(sorted(path.rglob("*.parquet")) if path.is_dir() else [path])
+    return files
 
 
 def _threads(cpus: float) -> int:
