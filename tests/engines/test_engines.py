@@ -179,3 +179,20 @@ def test_hook_register_engines(fresh_plugins: None, tiny_bert_dir: str) -> None:
         assert isinstance(get_engine("counting"), Counting)
     with pytest.raises(ecomlm_sdk.UnknownComponentError):
         get_engine("counting")
+
+
+def test_cli_engine_option(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from ecomlm_sdk.cli import main
+
+    monkeypatch.delenv("ECOMLM_ENGINE", raising=False)
+    out = tmp_path / "recs.csv"
+    runner = CliRunner()
+    result = runner.invoke(
+        main, ["recommend", "--engine", "local", "-k", "3", "--output", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert pl.read_csv(out).get_column("rank").max() == 3
+    result = runner.invoke(main, ["recommend", "--engine", "nope", "-k", "3", "--output", str(out)])
+    assert result.exit_code == 1 and "Unknown engine 'nope'" in result.output

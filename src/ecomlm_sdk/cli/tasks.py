@@ -38,6 +38,14 @@ OUTPUT_TABLE = click.option(
     help="Write every row to this table of the --source database (a data source that can "
     "write results, e.g. sql with --option uri=...), with a run_id and written_at.",
 )
+ENGINE = click.option(
+    "--engine",
+    "engine",
+    metavar="NAME",
+    default=None,
+    help="Where the batch job runs: local (in-process), ray, auto, or a plugin's engine "
+    "[default: ECOMLM_ENGINE, else local].",
+)
 TABLE_MODE = click.option(
     "--table-mode",
     type=click.Choice(["append", "replace", "upsert"]),
@@ -232,6 +240,7 @@ def ingest(
 @OUTPUT
 @OUTPUT_TABLE
 @TABLE_MODE
+@ENGINE
 @json_option("Print the top rows as JSON.")
 def predict(
     data: StoreArgs,
@@ -241,6 +250,7 @@ def predict(
     output: Path | None,
     output_table: str | None,
     table_mode: str,
+    engine: str | None,
     as_json: bool,
 ) -> None:
     """Score every customer's probability of buying within the horizon, and expected revenue."""
@@ -260,7 +270,7 @@ def predict(
                     "drop --horizon, or fit a model with --option horizon_days="
                     f"{horizon_days}"
                 )
-        scores = task.predict(store).sort("expected_revenue", descending=True)
+        scores = task.predict(store, engine=engine).sort("expected_revenue", descending=True)
     write_output(scores, output)
     _write_table(data, output_table, scores, table_mode, key=["customer_id"])
     if as_json:
@@ -312,6 +322,7 @@ def _unknown_ids(store: EcomStore, task: Any, ids: list[str]) -> list[str]:
 @OUTPUT
 @OUTPUT_TABLE
 @TABLE_MODE
+@ENGINE
 @json_option("Print JSON.")
 def recommend(
     customer_ids: tuple[str, ...],
@@ -323,6 +334,7 @@ def recommend(
     output: Path | None,
     output_table: str | None,
     table_mode: str,
+    engine: str | None,
     as_json: bool,
 ) -> None:
     """Recommend K products for each CUSTOMER_ID (none: every customer, with --output).
@@ -353,7 +365,7 @@ def recommend(
             if strict:
                 raise TaskError(message + "; check the ids or drop --strict")
             click.echo(f"warning: {message}; they get the trending products (cold_start)", err=True)
-        picks = task.recommend(ids, k=k, exclude_owned=exclude_owned)
+        picks = task.recommend(ids, k=k, exclude_owned=exclude_owned, engine=engine)
         cold = dict(zip(ids, task.cold_start(ids), strict=True))
     picks = picks.with_columns(
         pl.col("customer_id").replace_strict(cold, return_dtype=pl.Boolean).alias("cold_start")
@@ -395,6 +407,7 @@ def support() -> None:
     help="Save the fitted task here.",
 )
 @OUTPUT
+@ENGINE
 @json_option("Print the reply as JSON.")
 def ask(
     message: str | None,
@@ -404,6 +417,7 @@ def ask(
     classifier: str | None,
     save_dir: Path | None,
     output: Path | None,
+    engine: str | None,
     as_json: bool,
 ) -> None:
     """Answer MESSAGE as the support bot would (fits the intent model unless --model is given).
@@ -421,7 +435,7 @@ def ask(
         if save_dir is not None:
             task.save(save_dir)
         if message is None:
-            replies: pl.DataFrame = task.predict(store)
+            replies: pl.DataFrame = task.predict(store, engine=engine)
             write_output(replies, output)
             if as_json:
                 emit_json(replies.to_dicts())
