@@ -9,7 +9,10 @@ weights), starts N worker processes with the ``spawn`` method (a fresh interpret
 torch or tokenizer threads), each loading that folder with torch set to one thread, and hands
 them contiguous slices of the column; results come back in input order. Starting the workers
 costs seconds (a Python interpreter, torch and the model each), so it pays only on long columns:
-measure it with ``benchmarks/bench_classifier.py --workers N`` before turning it on.
+measure it with ``benchmarks/bench_classifier.py --workers N`` before turning it on. On this
+project's shared 2-core machine it did not measure faster (1,200 reviews, torch fp32: 27.1
+texts/s against 31.0 for one 2-thread process, medians of 3 at load 3.5 to 5; starting two
+workers alone took 11 to 13 s under heavy load), so the default is ``workers=1``.
 """
 
 from __future__ import annotations
@@ -19,11 +22,13 @@ import os
 import tempfile
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
+from ecomlm_sdk.errors import ModelError
 from ecomlm_sdk.models.batching import chunked
 
 if TYPE_CHECKING:
@@ -62,6 +67,10 @@ def predict_proba_in_workers(
     """Probabilities of ``texts`` from ``workers`` single-thread processes, slice by slice.
 
     Yields one array per contiguous slice of ``texts``, in input order.
+
+    Raises:
+        ModelError: A worker process died (out of memory, killed, or a script without an
+            ``if __name__ == "__main__":`` guard, which ``spawn`` needs).
     """
     items = list(texts)
     size = max(1, -(-len(items) // (workers * SLICES_PER_WORKER)))
@@ -74,4 +83,12 @@ def predict_proba_in_workers(
             initializer=_start_worker,
             initargs=(str(folder), options),
         ) as pool:
-            yield from pool.map(_predict_slice, [list(c) for c in chunked(items, size)])
+            try:
+                yield from pool.map(_predict_slice, [list(c) for c in chunked(items, size)])
+            except BrokenProcessPool as exc:
+                raise ModelError(
+                    f"a worker process of predict_column(workers={workers}) died ({exc}). "
+                    "A script that uses workers must run its top level under "
+                    '`if __name__ == "__main__":` (the spawn start method imports it in '
+                    "every worker); else check memory, or pass workers=1."
+                ) from exc
