@@ -52,6 +52,12 @@ class BertClassifierOptions(ModelOptions):
     )
     max_length: int = Field(default=256, ge=8, le=8192, description="Tokens kept per text.")
     batch_size: int = Field(default=32, ge=1, description="Texts per forward pass at inference.")
+    batch_tokens: int | None = Field(
+        default=None,
+        ge=1,
+        description="Most padded tokens (texts x longest) per forward pass; None: 1024 on CPU "
+        "(measured faster: small batches stay in cache), no limit on an accelerator.",
+    )
     quantize: bool = Field(
         default=False,
         description="int8 dynamic quantization for inference (CPU only), used only when it "
@@ -252,6 +258,7 @@ class BertClassifier(TextClassifier[BertClassifierOptions]):
         return self.encoder.encode(
             texts,
             batch_size=self.options.batch_size,
+            batch_tokens=self.options.batch_tokens,
             quantized=quantized,
             int8_engine=self.int8_engine,
             quiet=True,

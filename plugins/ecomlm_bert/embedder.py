@@ -34,6 +34,12 @@ class MiniLmOptions(ModelOptions):
     )
     max_length: int = Field(default=256, ge=8, le=8192, description="Tokens kept per text.")
     batch_size: int = Field(default=64, ge=1, description="Texts per forward pass.")
+    batch_tokens: int | None = Field(
+        default=None,
+        ge=1,
+        description="Most padded tokens (texts x longest) per forward pass; None: 1024 on CPU "
+        "(measured faster: small batches stay in cache), no limit on an accelerator.",
+    )
     normalize: bool = Field(default=True, description="L2-normalize each vector.")
     quantize: bool = Field(default=False, description="int8 dynamic quantization (CPU only).")
     backend: Backend = Field(
@@ -86,6 +92,7 @@ class MiniLmEmbedder(Embedder[MiniLmOptions]):
         vectors = self.encoder.encode(
             texts,
             batch_size=self.options.batch_size,
+            batch_tokens=self.options.batch_tokens,
             quantized=self.options.quantize,
             quiet=True,
             desc="embedding",

@@ -15,7 +15,7 @@ import warnings
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import torch
 
@@ -33,8 +33,41 @@ Backend = Literal["torch", "onnx", "auto"]
 Int8Engine = Literal["torch", "onnx"]
 #: Texts and tokens of the probe that ``backend="auto"`` times on both backends.
 PROBE_TEXTS, PROBE_TOKENS = 8, 64
+#: Padded tokens per batch on CPU when the caller sets no limit (``batch_tokens=None``).
+#: Measured on MiniLM, 1 thread, 1,200 reviews in 3 chunks, medians (probes at load 2.3 to 6):
+#: batches of at most 1,024 tokens ran 100.7 texts/s in ONNX Runtime fp32 against 88.5 with 32
+#: texts per batch, 211.7 in ONNX int8 against 202.9 with 16, and 47.6 in torch fp32 against
+#: 42.6 with 32: small batches keep the activations in cache.
+CPU_BATCH_TOKENS: Final = 1024
 
-__all__ = ["Encoder", "mean_pool", "quantize_int8"]
+__all__ = ["Encoder", "mean_pool", "quantize_int8", "token_budget_batches"]
+
+
+def token_budget_batches(
+    lengths: Sequence[int], batch_size: int, max_tokens: int | None
+) -> list[list[int]]:
+    """Indices grouped longest first into batches of at most ``batch_size`` texts and
+    ``max_tokens`` padded tokens (texts x the batch's longest; a longer text goes alone).
+
+    With ``max_tokens=None`` this is :func:`ecomlm_sdk.models.batching.length_sorted_batches`.
+    """
+    if max_tokens is None:
+        return length_sorted_batches(lengths, batch_size)
+    if batch_size < 1 or max_tokens < 1:
+        raise ModelError(
+            f"batch_size and batch_tokens must be at least 1, got {batch_size} and {max_tokens}"
+        )
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for index in sorted(range(len(lengths)), key=lambda i: -lengths[i]):
+        longest = lengths[current[0]] if current else lengths[index]
+        if current and (len(current) == batch_size or (len(current) + 1) * longest > max_tokens):
+            batches.append(current)
+            current = []
+        current.append(index)
+    if current:
+        batches.append(current)
+    return batches
 
 
 def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -245,6 +278,7 @@ class Encoder:
         texts: Sequence[str],
         *,
         batch_size: int = 32,
+        batch_tokens: int | None = None,
         quantized: bool = False,
         int8_engine: Int8Engine = "torch",
         quiet: bool = False,
@@ -256,6 +290,8 @@ class Encoder:
         Args:
             texts: Texts to encode.
             batch_size: Texts per batch (halved automatically on out-of-memory).
+            batch_tokens: Most padded tokens per batch; None: :data:`CPU_BATCH_TOKENS` on CPU,
+                no limit on an accelerator.
             quantized: Use the int8 CPU copy of the encoder.
             int8_engine: Which int8 copy: torch's or ONNX Runtime's (``quantized`` only).
             quiet: Hide the progress bar.
@@ -263,7 +299,9 @@ class Encoder:
             head: Optional module applied to the pooled vectors on the device (a classifier).
         """
         ids = self.tokenize(texts)
-        batches = length_sorted_batches([len(x) for x in ids], batch_size)
+        if batch_tokens is None and self.device_choice.device == "cpu":
+            batch_tokens = CPU_BATCH_TOKENS
+        batches = token_budget_batches([len(x) for x in ids], batch_size, batch_tokens)
         onnx = None
         if not quantized and ids and self.resolve_backend(ids) == "onnx":
             onnx = self.onnx_encoder()
