@@ -196,3 +196,23 @@ def test_cli_engine_option(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     assert pl.read_csv(out).get_column("rank").max() == 3
     result = runner.invoke(main, ["recommend", "--engine", "nope", "-k", "3", "--output", str(out)])
     assert result.exit_code == 1 and "Unknown engine 'nope'" in result.output
+
+
+@pytest.mark.timeout(60)
+def test_echo_warnings_replays_a_library_warning_once(capsys: pytest.CaptureFixture[str]) -> None:
+    """A library's warning in a CLI command is shown once after it, not recorded forever.
+
+    (Replaying it inside the recording block appended it to the list being read: the
+    ``--engine ray`` CLI hung on Ray Data's DeprecationWarnings.)
+    """
+    import warnings
+
+    from ecomlm_sdk.cli.common import echo_warnings
+
+    with warnings.catch_warnings(record=True) as outer:
+        warnings.simplefilter("always")
+        with echo_warnings():
+            warnings.warn_explicit("library says hi", UserWarning, "/lib/other.py", 7)
+            warnings.warn("ecomlm says hi", ecomlm_sdk.StoreMismatchWarning, stacklevel=1)
+    assert [str(w.message) for w in outer] == ["library says hi"]
+    assert "warning: ecomlm says hi" in capsys.readouterr().err

@@ -140,3 +140,17 @@ def test_auto_keeps_small_jobs_in_process(ray_cluster: ModuleType) -> None:
     # A 2-CPU cluster on a machine with at least as many cores: in-process measured faster.
     assert choose_engine("auto", kind="texts", rows=10**6) is None
     assert choose_engine("auto", kind="texts", rows=10) is None
+
+
+def test_cli_engine_option_runs_on_ray(ray_cluster: ModuleType, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from ecomlm_sdk.cli import main
+
+    runner = CliRunner()
+    out_ray, out_local = tmp_path / "ray.csv", tmp_path / "local.csv"
+    for engine, out in (("ray", out_ray), ("local", out_local)):
+        args = ["recommend", "--engine", engine, "-k", "3", "--output", str(out)]
+        result = runner.invoke(main, args)
+        assert result.exit_code == 0, result.output
+    assert_frame_equal(pl.read_csv(out_ray), pl.read_csv(out_local), check_exact=False)

@@ -90,23 +90,31 @@ def parse_options(pairs: Iterable[str]) -> dict[str, Any]:
 @contextlib.contextmanager
 def echo_warnings() -> Iterator[None]:
     """Print each ecomlm-sdk warning raised in the block as one ``warning: ...`` line on stderr."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            yield
-        finally:
-            seen: set[str] = set()
-            for warning in caught:
-                text = str(warning.message)
-                ours = warning.category.__module__.startswith("ecomlm_sdk")
-                if not ours and "ecomlm_sdk" not in warning.filename:  # a library's: as usual
-                    warnings.showwarning(
-                        warning.message, warning.category, warning.filename, warning.lineno
-                    )
-                    continue
-                if text not in seen:
-                    seen.add(text)
-                    click.echo(f"warning: {text}", err=True)
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as recorded:
+            # "default": each distinct warning once per place. Not "always": a library that
+            # warns in a polling loop would pile up records.
+            warnings.simplefilter("default")
+            try:
+                yield
+            finally:
+                caught = list(recorded)
+    finally:
+        # Replayed after the block: inside it, showwarning is the recorder itself (a library's
+        # warning replayed there was recorded again, while the loop read the list: forever).
+        seen: set[str] = set()
+        for warning in caught:
+            text = str(warning.message)
+            ours = warning.category.__module__.startswith("ecomlm_sdk")
+            if not ours and "ecomlm_sdk" not in warning.filename:  # a library's: as usual
+                warnings.showwarning(
+                    warning.message, warning.category, warning.filename, warning.lineno
+                )
+                continue
+            if text not in seen:
+                seen.add(text)
+                click.echo(f"warning: {text}", err=True)
 
 
 # ------------------------------------------------------------------ the store a command reads
