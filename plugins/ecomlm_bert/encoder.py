@@ -1,11 +1,13 @@
 """A BERT-style encoder with mean pooling, shared by ``bert-classifier`` and ``minilm-embedder``.
 
 Inference is tuned for throughput: texts are tokenized once, grouped into batches of similar
-token length (little padding), run under ``torch.inference_mode`` with SDPA attention, and split
-in half instead of crashing when a batch runs out of accelerator memory. On CPU an opt-in int8
-dynamic quantization of the linear layers trades a little accuracy for speed, and an ONNX Runtime
-backend (``backend="onnx"``, or ``"auto"``: ONNX only where installed and measured faster) runs
-the same float32 computation with fused kernels.
+token length (little padding; on CPU at most :data:`CPU_BATCH_TOKENS` padded tokens per batch),
+run under ``torch.inference_mode`` with SDPA attention, and split in half instead of crashing
+when a batch runs out of accelerator memory. On CPU an opt-in int8 copy (torch's or ONNX
+Runtime's dynamic quantization; ``bert-classifier`` gates it, see
+:mod:`ecomlm_bert.quantization`) trades a little accuracy for speed, and an ONNX Runtime backend
+(``backend="onnx"``, or ``"auto"``: ONNX only where installed and measured faster) runs the same
+float32 computation with fused kernels.
 """
 
 from __future__ import annotations
