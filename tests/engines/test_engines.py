@@ -216,3 +216,19 @@ def test_echo_warnings_replays_a_library_warning_once(capsys: pytest.CaptureFixt
             warnings.warn("ecomlm says hi", ecomlm_sdk.StoreMismatchWarning, stacklevel=1)
     assert [str(w.message) for w in outer] == ["library says hi"]
     assert "warning: ecomlm says hi" in capsys.readouterr().err
+
+
+def test_predict_dataset_scores_a_parquet_dataset_as_the_store(tmp_path: Path) -> None:
+    from ecomlm_sdk.data.partition import write_parquet_dataset
+
+    store = ecomlm_sdk.sample_store()
+    folder = write_parquet_dataset(store, tmp_path / "shop", partitions=3, quiet=True)
+    pp = ecomlm_sdk.task("purchase-prediction", quiet=True).fit(store)
+    assert_frame_equal(
+        pp.predict_dataset(folder).sort("customer_id"),
+        pp.predict(store).sort("customer_id"),
+        check_exact=False,
+        rel_tol=1e-9,
+    )
+    with pytest.raises(ecomlm_sdk.NotFittedError):
+        ecomlm_sdk.task("purchase-prediction").predict_dataset(folder)

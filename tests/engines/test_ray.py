@@ -154,3 +154,18 @@ def test_cli_engine_option_runs_on_ray(ray_cluster: ModuleType, tmp_path: Path) 
         result = runner.invoke(main, args)
         assert result.exit_code == 0, result.output
     assert_frame_equal(pl.read_csv(out_ray), pl.read_csv(out_local), check_exact=False)
+
+
+def test_predict_dataset_on_ray_reads_partitions_on_the_workers(
+    ray_cluster: ModuleType, store: ecomlm_sdk.EcomStore, tmp_path: Path
+) -> None:
+    from ecomlm_sdk.data.partition import write_parquet_dataset
+
+    folder = write_parquet_dataset(store, tmp_path / "shop", partitions=4, quiet=True)
+    pp = ecomlm_sdk.task("purchase-prediction", quiet=True).fit(store)
+    assert_frame_equal(
+        pp.predict_dataset(folder, engine="ray").sort("customer_id"),
+        pp.predict(store).sort("customer_id"),
+        check_exact=False,
+        rel_tol=1e-9,
+    )

@@ -20,8 +20,8 @@ from pydantic import Field
 from ecomlm_sdk._deprecated import renamed
 from ecomlm_sdk._persist import read_json, write_json
 from ecomlm_sdk.data.store import Cutoff, EcomStore, to_utc_datetime
-from ecomlm_sdk.engines import Engine
-from ecomlm_sdk.errors import TaskError
+from ecomlm_sdk.engines import ENV_MIN_ROWS, Engine, EngineArg, choose_engine
+from ecomlm_sdk.errors import NotFittedError, TaskError
 from ecomlm_sdk.progress import progress
 from ecomlm_sdk.tasks.base import EvaluateOptions, EvaluationReport, Task, TaskOptions
 from ecomlm_sdk.tasks.baselines import fallback_record, strongest_baseline
@@ -133,6 +133,30 @@ class PurchasePredictionTask(Task[PurchasePredictionOptions]):
 
     def _predict(self, store: EcomStore) -> pl.DataFrame:
         return self._score(store, _end_of(store))
+
+    def predict_dataset(self, folder: str | Path, *, engine: EngineArg = None) -> pl.DataFrame:
+        """Score every customer of a Parquet dataset without loading it whole.
+
+        ``folder`` is what ``ecomlm ingest EXPORTS --to parquet:DIR`` (or
+        :func:`ecomlm_sdk.data.partition.write_parquet_dataset`) wrote: the store cut by
+        customer. Each partition is read where the job runs (without the tickets) and
+        featurized there; the scores equal :meth:`predict` on the whole store.
+
+        Args:
+            folder: The dataset.
+            engine: ``None`` (``ECOMLM_ENGINE``, else in-process, one partition at a time),
+                ``"local"``, ``"ray"`` or an engine. The folder must be readable where the
+                engine runs (shared storage on a cluster).
+        """
+        from ecomlm_sdk.engines import LocalEngine
+        from ecomlm_sdk.tasks.prediction.batch import score_dataset
+
+        if not self.fitted:
+            raise NotFittedError(
+                f"Task {self.name!r} is not fitted: call fit(store) or load() first"
+            )
+        chosen = choose_engine(engine, kind="partitions", rows=ENV_MIN_ROWS)
+        return score_dataset(self, folder, chosen or LocalEngine(quiet=self.options.quiet))
 
     def _predict_on(self, store: EcomStore, engine: Engine) -> pl.DataFrame:
         """Features per customer partition, then the fitted model applied batch by batch."""
