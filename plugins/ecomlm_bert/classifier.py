@@ -133,6 +133,15 @@ class BertClassifier(TextClassifier[BertClassifierOptions]):
                 "quantize_engine='onnx' needs ONNX Runtime: pip install 'ecomlm-sdk[onnx]' "
                 "(or pass quantize_engine='torch' or 'auto')."
             )
+        if (
+            self.options.quantize
+            and self.options.quantize_sample < self.options.quantize_min_sample
+        ):
+            raise ModelError(
+                f"quantize_sample={self.options.quantize_sample} is below "
+                f"quantize_min_sample={self.options.quantize_min_sample}: int8 could never be "
+                "used; raise quantize_sample or lower quantize_min_sample."
+            )
         if self.options.workers > 1 and self.device != "cpu":
             raise ModelError(
                 f"workers={self.options.workers} runs single-thread CPU processes, but the model "

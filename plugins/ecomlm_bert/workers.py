@@ -57,7 +57,7 @@ def _start_worker(folder: str, options: dict[str, Any]) -> None:
 
 def _predict_slice(texts: list[str]) -> np.ndarray:
     if _model is None:  # pragma: no cover - the initializer always ran
-        raise RuntimeError("worker started without a model")
+        raise ModelError("internal error: a worker process started without its model")
     return _model.predict_proba(texts)
 
 

@@ -145,3 +145,5 @@ def test_quantize_engine_onnx_without_onnxruntime_names_the_fix(
     assert auto.int8_engine == "torch"
     with pytest.raises(ModelError, match="quantize_min_sample"):
         ecomlm_sdk.load_model("bert-classifier", quantize_min_sample=0)
+    with pytest.raises(ModelError, match="quantize_sample=100 is below quantize_min_sample=300"):
+        ecomlm_sdk.load_model("bert-classifier", quantize=True, quantize_sample=100)
