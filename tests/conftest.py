@@ -19,6 +19,7 @@ from contextlib import AbstractContextManager
 
 import pytest
 
+import ecomlm_sdk
 from ecomlm_sdk import EcomStore, testing
 from ecomlm_sdk.plugins import reset_plugins
 
@@ -76,6 +77,38 @@ def _pip_install_to(source: Path, target: Path) -> Path:
 def pip_install_to() -> Callable[[Path, Path], Path]:
     """``pip_install_to(source, target)``: install a local distribution into a folder."""
     return _pip_install_to
+
+
+def _sample_subset(customers: int) -> EcomStore:
+    """The first ``customers`` sample-store customers, with their orders and products."""
+    import polars as pl
+
+    store = ecomlm_sdk.sample_store()
+    ids = store.customers.get_column("customer_id").sort().head(customers).implode()
+    orders = store.orders.filter(pl.col("customer_id").is_in(ids))
+    lines = store.order_lines.join(orders.select("order_id"), on="order_id", how="semi")
+    return store.replace(
+        customers=store.customers.filter(pl.col("customer_id").is_in(ids)),
+        products=store.products.filter(pl.col("variant_id").is_in(lines["variant_id"].implode())),
+        orders=orders,
+        order_lines=lines,
+    )
+
+
+@pytest.fixture(scope="session")
+def sample_exports(tmp_path_factory: pytest.TempPathFactory) -> Callable[[int], Path]:
+    """``sample_exports(n)``: a folder of Shopify exports of ``n`` real sample-store customers
+    (their orders and products), written once per session and size."""
+    made: dict[int, Path] = {}
+
+    def make(customers: int) -> Path:
+        if customers not in made:
+            folder = tmp_path_factory.mktemp(f"exports-{customers}")
+            _sample_subset(customers).to_shopify_csv(folder)
+            made[customers] = folder
+        return made[customers]
+
+    return make
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,21 +17,9 @@ from ecomlm_sdk.cli import main
 
 
 @pytest.fixture(scope="module")
-def exports(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def exports(sample_exports: Callable[[int], Path]) -> Path:
     """Shopify exports of 120 real customers of the sample store: their orders and products."""
-    store = ecomlm_sdk.sample_store()
-    ids = store.customers.get_column("customer_id").sort().head(120).implode()
-    orders = store.orders.filter(pl.col("customer_id").is_in(ids))
-    lines = store.order_lines.join(orders.select("order_id"), on="order_id", how="semi")
-    small = store.replace(
-        customers=store.customers.filter(pl.col("customer_id").is_in(ids)),
-        products=store.products.filter(pl.col("variant_id").is_in(lines["variant_id"].implode())),
-        orders=orders,
-        order_lines=lines,
-    )
-    folder = tmp_path_factory.mktemp("exports")
-    small.to_shopify_csv(folder)
-    return folder
+    return sample_exports(120)
 
 
 def test_ingest_json_accounts_for_every_row(exports: Path) -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
-import polars as pl
 import pytest
 from click.testing import CliRunner
 from polars.testing import assert_frame_equal
@@ -16,22 +16,10 @@ from ecomlm_sdk.data.store import EcomStore
 
 
 @pytest.fixture(scope="module")
-def exports(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, EcomStore]:
+def exports(sample_exports: Callable[[int], Path]) -> tuple[Path, EcomStore]:
     """Shopify exports of 80 sample-store customers, and the store they load back as."""
-    store = ecomlm_sdk.sample_store()
-    ids = store.customers.get_column("customer_id").sort().head(80).implode()
-    orders = store.orders.filter(pl.col("customer_id").is_in(ids))
-    lines = store.order_lines.join(orders.select("order_id"), on="order_id", how="semi")
-    small = store.replace(
-        customers=store.customers.filter(pl.col("customer_id").is_in(ids)),
-        products=store.products.filter(pl.col("variant_id").is_in(lines["variant_id"].implode())),
-        orders=orders,
-        order_lines=lines,
-    )
-    folder = tmp_path_factory.mktemp("exports")
-    small.to_shopify_csv(folder)
-    loaded = ecomlm_sdk.load_store("shopify_csv", path=str(folder))
-    return folder, loaded
+    folder = sample_exports(80)
+    return folder, ecomlm_sdk.load_store("shopify_csv", path=str(folder))
 
 
 @pytest.mark.parametrize("scheme", ["parquet:", "parquet://"])

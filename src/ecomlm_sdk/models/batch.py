@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 import numpy as np
 
@@ -64,38 +64,38 @@ def _texts(batch: pa.Table) -> list[str]:
     return [str(t) for t in batch.column(TEXT_COLUMN).to_pylist()]
 
 
-class ClassifierPredictor:
+class _ModelPredictor:
+    """``text`` -> one fixed-size float32 list column, from a model loaded once per worker."""
+
+    #: The output column, and the model method that computes it.
+    column: ClassVar[str]
+    method: ClassVar[str]
+
+    def __init__(
+        self, snapshot: Snapshot, model_class: type[Any], threads: int | None = None
+    ) -> None:
+        set_worker_threads(threads)
+        self.model = model_class.load(snapshot.open(self), quiet=True)
+
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        import pyarrow as pa
+
+        values = getattr(self.model, self.method)(_texts(batch))
+        return pa.table({self.column: _fixed_list(np.asarray(values))})
+
+
+class ClassifierPredictor(_ModelPredictor):
     """``text`` -> ``probabilities`` (float32, one per label, in the model's label order)."""
 
-    def __init__(
-        self, snapshot: Snapshot, model_class: type[TextClassifier[Any]], threads: int | None = None
-    ) -> None:
-        set_worker_threads(threads)
-        folder = snapshot.open(self)
-        self.model = model_class.load(folder, quiet=True)
-
-    def __call__(self, batch: pa.Table) -> pa.Table:
-        import pyarrow as pa
-
-        probabilities = self.model.predict_proba(_texts(batch))
-        return pa.table({"probabilities": _fixed_list(probabilities)})
+    column = "probabilities"
+    method = "predict_proba"
 
 
-class EmbedderPredictor:
+class EmbedderPredictor(_ModelPredictor):
     """``text`` -> ``embedding`` (float32 vectors of the model's dimension)."""
 
-    def __init__(
-        self, snapshot: Snapshot, model_class: type[Embedder[Any]], threads: int | None = None
-    ) -> None:
-        set_worker_threads(threads)
-        folder = snapshot.open(self)
-        self.model = model_class.load(folder, quiet=True)
-
-    def __call__(self, batch: pa.Table) -> pa.Table:
-        import pyarrow as pa
-
-        vectors = self.model.embed(_texts(batch))
-        return pa.table({"embedding": _fixed_list(vectors)})
+    column = "embedding"
+    method = "embed"
 
 
 def classifier_spec(model: TextClassifier[Any]) -> PredictorSpec:
