@@ -96,6 +96,13 @@ def _sample_subset(customers: int) -> EcomStore:
 
 
 @pytest.fixture(scope="session")
+def sample_subset() -> Callable[[int], EcomStore]:
+    """``sample_subset(n)``: a store of the first ``n`` sample-store customers, with their
+    orders and products."""
+    return _sample_subset
+
+
+@pytest.fixture(scope="session")
 def sample_exports(tmp_path_factory: pytest.TempPathFactory) -> Callable[[int], Path]:
     """``sample_exports(n)``: a folder of Shopify exports of ``n`` real sample-store customers
     (their orders and products), written once per session and size."""

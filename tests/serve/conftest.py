@@ -5,11 +5,10 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import polars as pl
 import pytest
 import uvicorn
 
@@ -42,17 +41,8 @@ def fake_models() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def small_store() -> EcomStore:
-    store = ecomlm_sdk.sample_store()
-    ids = store.customers.get_column("customer_id").sort().head(120).implode()
-    orders = store.orders.filter(pl.col("customer_id").is_in(ids))
-    lines = store.order_lines.join(orders.select("order_id"), on="order_id", how="semi")
-    return store.replace(
-        customers=store.customers.filter(pl.col("customer_id").is_in(ids)),
-        products=store.products.filter(pl.col("variant_id").is_in(lines["variant_id"].implode())),
-        orders=orders,
-        order_lines=lines,
-    )
+def small_store(sample_subset: Callable[[int], EcomStore]) -> EcomStore:
+    return sample_subset(120)
 
 
 @pytest.fixture(scope="session")

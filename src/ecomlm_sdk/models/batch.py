@@ -100,21 +100,19 @@ class EmbedderPredictor(_ModelPredictor):
 
 def classifier_spec(model: TextClassifier[Any]) -> PredictorSpec:
     """The batch predictor of a trained classifier (it is saved into a snapshot now)."""
-    return PredictorSpec(
-        factory=ClassifierPredictor,
-        kwargs={"snapshot": Snapshot.of(model), "model_class": type(model)},
-        job=f"{model.display_name}.predict_proba",
-        kind="texts",
-        columns=(TEXT_COLUMN,),
-    )
+    return _spec(model, ClassifierPredictor)
 
 
 def embedder_spec(model: Embedder[Any]) -> PredictorSpec:
     """The batch predictor of an embedder (saved into a snapshot now)."""
+    return _spec(model, EmbedderPredictor)
+
+
+def _spec(model: Any, factory: type[_ModelPredictor]) -> PredictorSpec:
     return PredictorSpec(
-        factory=EmbedderPredictor,
+        factory=factory,
         kwargs={"snapshot": Snapshot.of(model), "model_class": type(model)},
-        job=f"{model.display_name}.embed",
+        job=f"{model.display_name}.{factory.method}",
         kind="texts",
         columns=(TEXT_COLUMN,),
     )
