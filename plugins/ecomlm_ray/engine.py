@@ -30,11 +30,12 @@ from ecomlm_sdk.engines import (
     EngineOptions,
     ParquetInput,
     PredictorSpec,
+    configure_worker,
+    map_slices,
     rows_label,
     run_guarded,
 )
 from ecomlm_sdk.errors import EcomlmError, EngineError
-from ecomlm_sdk.models.batch import set_worker_threads
 from ecomlm_sdk.progress import progress, progress_enabled
 
 if TYPE_CHECKING:
@@ -108,13 +109,7 @@ class RayEngine(Engine):
 
     def parallelism(self) -> int:
         self._connect()
-        return self._resources(reserve=0.0)[0]
-
-    def describe(self) -> str:
-        ray = _imported_ray()
-        if ray is None or not ray.is_initialized():
-            return "engine 'ray' (not connected yet)"
-        return f"engine 'ray' ({ray.cluster_resources().get('CPU', 0):g} CPUs)"
+        return self._resources()[0]
 
     # ------------------------------------------------------------------ jobs
     def map_batches(self, table: pa.Table | ParquetInput, predictor: PredictorSpec) -> pa.Table:
@@ -123,7 +118,7 @@ class RayEngine(Engine):
 
         if isinstance(table, ParquetInput):
             return self._map_parquet(ray, table, predictor)
-        workers, cpus = self._resources(reserve=0.0)
+        workers, cpus = self._resources()
         rows = table.num_rows
         if rows == 0:
             result: pa.Table = predictor.build()(table)
@@ -162,7 +157,7 @@ class RayEngine(Engine):
         ray = self._connect()
         import pyarrow as pa
 
-        _, cpus = self._resources(reserve=0.0)
+        _, cpus = self._resources()
         task = ray.remote(_run_partition).options(num_cpus=cpus, max_retries=0)
         spec, common = ray.put(predictor), ray.put(dict(shared or {}))
         refs = [
@@ -201,7 +196,7 @@ class RayEngine(Engine):
         files = _parquet_files(source.paths)
         if not files:
             raise EngineError(f"no Parquet files under {list(source.paths)}")
-        _, cpus = self._resources(reserve=0.0)
+        _, cpus = self._resources()
         task = ray.remote(_run_file).options(num_cpus=cpus, max_retries=0)
         spec = ray.put(predictor)
         columns = list(source.columns) if source.columns is not None else None
@@ -238,15 +233,14 @@ class RayEngine(Engine):
         atexit.register(ray.shutdown)
         return ray
 
-    def _resources(self, *, reserve: float) -> tuple[int, float]:
+    def _resources(self) -> tuple[int, float]:
         """(workers, CPUs per worker) for the cluster as it is now."""
         ray = _import_ray()
         total = float(ray.cluster_resources().get("CPU", 1.0))
         workers = self.options.workers or max(1, int(total))
         if self.options.cpus_per_worker is not None:
             return workers, self.options.cpus_per_worker
-        share = math.floor(max(total - reserve, 0.1) / workers * 100) / 100
-        return workers, max(0.01, share)
+        return workers, max(0.01, math.floor(total / workers * 100) / 100)
 
     @contextmanager
     def _ordered(self) -> Iterator[None]:
@@ -270,8 +264,8 @@ class _ActorPredictor:
         import ray
 
         self.spec: PredictorSpec = ray.get(spec) if isinstance(spec, ray.ObjectRef) else spec
-        set_worker_threads(threads)
-        self.predictor = self.spec.build(threads=threads)
+        configure_worker(threads)
+        self.predictor = self.spec.build()
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         if _ROW in batch.column_names:
@@ -294,8 +288,8 @@ def _run_partition(
     threads: int,
 ) -> pa.Table:
     """One Ray task: the predictor over one partition (``shared`` tables merged in)."""
-    set_worker_threads(threads)
-    predictor = spec.build(threads=threads)
+    configure_worker(threads)
+    predictor = spec.build()
     result: pa.Table = run_guarded(
         predictor, {**shared, **part}, where=f"partition {index}", job=spec.job, engine="ray"
     )
@@ -306,26 +300,13 @@ def _run_file(
     spec: PredictorSpec, path: str, columns: list[str] | None, batch_size: int, threads: int
 ) -> pa.Table:
     """One Ray task: read ``columns`` of one Parquet file and map it in slices."""
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    set_worker_threads(threads)
-    predictor = spec.build(threads=threads)
+    configure_worker(threads)
     table = pq.read_table(path, columns=columns)
-    parts = [
-        run_guarded(
-            predictor,
-            table.slice(start, batch_size),
-            where=f"{rows_label(start, min(batch_size, table.num_rows - start))} of {path}",
-            job=spec.job,
-            engine="ray",
-        )
-        for start in range(0, table.num_rows, batch_size)
-    ]
-    if not parts:
-        empty: pa.Table = predictor(table)
-        return empty
-    return pa.concat_tables(parts, promote_options="permissive")
+    return map_slices(
+        spec.build(), table, batch_size, job=spec.job, engine="ray", where=f" of {path}", quiet=True
+    )
 
 
 def _parquet_files(paths: Sequence[str]) -> list[Path]:

@@ -28,7 +28,7 @@ from ecomlm_sdk.engines import (
 class Doubler:
     """A picklable predictor: ``x`` -> ``y = 2x``; fails on a negative value."""
 
-    def __init__(self, factor: int = 2, threads: int | None = None) -> None:
+    def __init__(self, factor: int = 2) -> None:
         self.factor = factor
 
     def __call__(self, batch: pa.Table) -> pa.Table:

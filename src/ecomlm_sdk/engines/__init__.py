@@ -19,7 +19,9 @@ from ecomlm_sdk.engines.base import (
     ParquetInput,
     PredictorSpec,
     Snapshot,
+    configure_worker,
     engine_from_env,
+    map_slices,
     rows_label,
     run_guarded,
 )
@@ -40,7 +42,9 @@ __all__ = [
     "PredictorSpec",
     "Snapshot",
     "choose_engine",
+    "configure_worker",
     "get_engine",
+    "map_slices",
     "rows_label",
     "run_guarded",
 ]

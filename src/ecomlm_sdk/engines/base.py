@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 import weakref
 from abc import ABC, abstractmethod
@@ -27,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ecomlm_sdk.errors import EcomlmError, EngineError
 from ecomlm_sdk.options import Configurable
+from ecomlm_sdk.progress import progress
 from ecomlm_sdk.registry import register_kind
 
 if TYPE_CHECKING:
@@ -171,9 +173,9 @@ class PredictorSpec:
     kind: str = "texts"
     columns: tuple[str, ...] = ()
 
-    def build(self, **overrides: Any) -> Any:
-        """The predictor, with ``overrides`` (e.g. ``threads=1`` in a one-CPU actor)."""
-        return self.factory(**{**self.kwargs, **overrides})
+    def build(self) -> Any:
+        """The predictor (call once per worker, after :func:`configure_worker`)."""
+        return self.factory(**self.kwargs)
 
 
 def rows_label(first_row: int, rows: int) -> str:
@@ -198,6 +200,50 @@ def run_guarded(
         raise EngineError(
             f"{job} failed on engine {engine!r} in the block of {where}: {hint}"
         ) from exc
+
+
+def map_slices(
+    predictor: Callable[[pa.Table], pa.Table],
+    table: pa.Table,
+    size: int,
+    *,
+    job: str,
+    engine: str,
+    where: str = "",
+    quiet: bool | None = None,
+) -> pa.Table:
+    """``predictor`` over consecutive ``size``-row slices of ``table``, concatenated in order.
+
+    Each slice runs under :func:`run_guarded`; ``where`` is appended to its rows label (e.g.
+    ``" of part-3.parquet"``). A progress bar counts the slices (see ``ecomlm_sdk.progress``).
+    """
+    import pyarrow as pa
+
+    if table.num_rows == 0:
+        return predictor(table)
+    results = [
+        run_guarded(
+            predictor,
+            table.slice(start, size),
+            where=rows_label(start, min(size, table.num_rows - start)) + where,
+            job=job,
+            engine=engine,
+        )
+        for start in progress(range(0, table.num_rows, size), desc=job, unit="batch", quiet=quiet)
+    ]
+    return pa.concat_tables(results, promote_options="permissive")
+
+
+def configure_worker(threads: int | None) -> None:
+    """Set up a worker before it builds a predictor: tokenizers single-threaded and, when
+    ``threads`` is given (the CPUs the worker holds), torch at that many intra-op threads."""
+    os.environ["TOKENIZERS_PARALLELISM"] = "false"
+    if threads is None:
+        return
+    os.environ["ECOMLM_THREADS"] = str(threads)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(threads)
 
 
 class EngineOptions(BaseModel):
@@ -249,10 +295,6 @@ class Engine(Configurable[EngineOptions], ABC):
         ``False`` by default: an engine says yes only where it measured faster than in-process.
         """
         return False
-
-    def describe(self) -> str:
-        """One line for logs: the engine and where it runs."""
-        return f"engine {self.display_name!r}"
 
 
 def engine_from_env() -> str | None:

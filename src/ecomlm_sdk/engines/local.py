@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, ClassVar
 
-from ecomlm_sdk.engines.base import Engine, ParquetInput, PredictorSpec, rows_label, run_guarded
+from ecomlm_sdk.engines.base import Engine, ParquetInput, PredictorSpec, map_slices, run_guarded
 from ecomlm_sdk.progress import progress
 
 if TYPE_CHECKING:
@@ -26,28 +26,16 @@ class LocalEngine(Engine):
     name: ClassVar[str] = "local"
 
     def map_batches(self, table: pa.Table | ParquetInput, predictor: PredictorSpec) -> pa.Table:
-        import pyarrow as pa
-
         if isinstance(table, ParquetInput):
             table = table.read()
-        built = predictor.build()
-        size = self.options.batch_size
-        starts = range(0, table.num_rows, size)
-        results = [
-            run_guarded(
-                built,
-                table.slice(start, size),
-                where=rows_label(start, min(size, table.num_rows - start)),
-                job=predictor.job,
-                engine=self.display_name,
-            )
-            for start in progress(
-                starts, desc=predictor.job, unit="batch", quiet=self.options.quiet
-            )
-        ]
-        if not results:
-            return built(table)
-        return pa.concat_tables(results, promote_options="permissive")
+        return map_slices(
+            predictor.build(),
+            table,
+            self.options.batch_size,
+            job=predictor.job,
+            engine=self.display_name,
+            quiet=self.options.quiet,
+        )
 
     def map_partitions(
         self,

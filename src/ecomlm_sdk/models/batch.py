@@ -2,16 +2,14 @@
 
 :class:`ClassifierPredictor` and :class:`EmbedderPredictor` are built from a
 :class:`~ecomlm_sdk.engines.Snapshot` of the saved model (safetensors and JSON, loaded through
-the model class's own checked ``load()``), once per worker, with the worker's torch threads set
-to the CPUs it was given and ``TOKENIZERS_PARALLELISM=false``. Each maps an Arrow table with a
+the model class's own checked ``load()``), once per worker (the engine sets the worker's torch
+threads and ``TOKENIZERS_PARALLELISM=false`` first: ``engines.configure_worker``). Each maps an Arrow table with a
 ``text`` column to one with a fixed-size list column (``probabilities`` or ``embedding``); the
 model's own length-sorted batching runs inside each block.
 """
 
 from __future__ import annotations
 
-import os
-import sys
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 import numpy as np
@@ -31,22 +29,10 @@ __all__ = [
     "classifier_spec",
     "embedder_spec",
     "run_text_job",
-    "set_worker_threads",
 ]
 
 #: The input column of the text predictors.
 TEXT_COLUMN: Final = "text"
-
-
-def set_worker_threads(threads: int | None) -> None:
-    """In a worker: tokenizers single-threaded, torch at ``threads`` intra-op threads."""
-    os.environ["TOKENIZERS_PARALLELISM"] = "false"
-    if threads is None:
-        return
-    os.environ["ECOMLM_THREADS"] = str(threads)
-    torch = sys.modules.get("torch")
-    if torch is not None:
-        torch.set_num_threads(threads)
 
 
 def _fixed_list(matrix: np.ndarray) -> pa.Array:
@@ -71,10 +57,7 @@ class _ModelPredictor:
     column: ClassVar[str]
     method: ClassVar[str]
 
-    def __init__(
-        self, snapshot: Snapshot, model_class: type[Any], threads: int | None = None
-    ) -> None:
-        set_worker_threads(threads)
+    def __init__(self, snapshot: Snapshot, model_class: type[Any]) -> None:
         self.model = model_class.load(snapshot.open(self), quiet=True)
 
     def __call__(self, batch: pa.Table) -> pa.Table:

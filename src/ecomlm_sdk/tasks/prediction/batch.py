@@ -76,7 +76,7 @@ def _partition_store(tables: Mapping[str, pa.Table], settings: Mapping[str, Any]
 class LastPurchase:
     """A partition -> one row: the time of its last purchase (``None`` when it has none)."""
 
-    def __init__(self, settings: Mapping[str, Any], threads: int | None = None) -> None:
+    def __init__(self, settings: Mapping[str, Any]) -> None:
         self.settings = dict(settings)
 
     def __call__(self, tables: Mapping[str, pa.Table]) -> pa.Table:
@@ -94,7 +94,6 @@ class PurchaseFeatures:
         snapshot: Snapshot,
         as_of: dt.datetime,
         settings: Mapping[str, Any],
-        threads: int | None = None,
     ) -> None:
         self.task = _load(snapshot, self)
         self.as_of = as_of
@@ -111,7 +110,7 @@ class PurchaseScorer:
     """Feature rows (``customer_id`` and the model's features) -> ``customer_id, p_buy,
     expected_revenue``."""
 
-    def __init__(self, snapshot: Snapshot, threads: int | None = None) -> None:
+    def __init__(self, snapshot: Snapshot) -> None:
         self.task = _load(snapshot, self)
 
     def __call__(self, batch: pa.Table) -> pa.Table:
@@ -125,15 +124,17 @@ def score_on(
 ) -> pl.DataFrame:
     """The task's scores of ``store`` at ``as_of``, computed on ``engine``."""
     settings = {"currency": store.currency, "fx_rates": store.fx_rates, "timezone": store.timezone}
+    snapshot = Snapshot.of(task)  # saved once, for both passes
     if task.options.bgnbd:
-        return _score_features(task, task._frame(store, as_of), engine)
+        return _score_features(task, snapshot, task._frame(store, as_of), engine)
     parts = [
         {name: getattr(part, name).to_arrow() for name in TABLES if name not in SHARED_TABLES}
         for part in split_by_customer(store, max(1, 2 * engine.parallelism()))
         if part.orders.height or part.customers.height
     ]
     shared = {name: getattr(store, name).to_arrow() for name in SHARED_TABLES}
-    return _score_features(task, _features(task, parts, shared, as_of, settings, engine), engine)
+    features = _features(snapshot, parts, shared, as_of, settings, engine)
+    return _score_features(task, snapshot, features, engine)
 
 
 def score_dataset(task: PurchasePredictionTask, folder: str | Path, engine: Engine) -> pl.DataFrame:
@@ -143,7 +144,6 @@ def score_dataset(task: PurchasePredictionTask, folder: str | Path, engine: Engi
     the last purchase of the whole dataset (the "now" of the scores, as for a store in
     memory), then each partition's feature rows; then the scoring in batches.
     """
-    from ecomlm_sdk.tasks.prediction.task import SCORES_SCHEMA
 
     if task.options.bgnbd:
         raise TaskError(
@@ -160,14 +160,13 @@ def score_dataset(task: PurchasePredictionTask, folder: str | Path, engine: Engi
     last = lasts.get_column("last").max()
     if not isinstance(last, dt.datetime):
         raise TaskError(f"the Parquet dataset {root} holds no purchases; nothing to score")
-    features = _features(task, parts, {}, last + dt.timedelta(seconds=1), {}, engine)
-    if features.height == 0:
-        return pl.DataFrame(schema=SCORES_SCHEMA)
-    return _score_features(task, features, engine)
+    snapshot = Snapshot.of(task)  # saved once, for both passes
+    features = _features(snapshot, parts, {}, last + dt.timedelta(seconds=1), {}, engine)
+    return _score_features(task, snapshot, features, engine)
 
 
 def _features(
-    task: PurchasePredictionTask,
+    snapshot: Snapshot,
     parts: list[dict[str, pa.Table]],
     shared: Mapping[str, pa.Table],
     as_of: dt.datetime,
@@ -178,7 +177,7 @@ def _features(
         return pl.DataFrame()
     spec = PredictorSpec(
         factory=PurchaseFeatures,
-        kwargs={"snapshot": Snapshot.of(task), "as_of": as_of, "settings": dict(settings)},
+        kwargs={"snapshot": snapshot, "as_of": as_of, "settings": dict(settings)},
         job="purchase-prediction features",
         kind="partitions",
     )
@@ -188,7 +187,7 @@ def _features(
 
 
 def _score_features(
-    task: PurchasePredictionTask, features: pl.DataFrame, engine: Engine
+    task: PurchasePredictionTask, snapshot: Snapshot, features: pl.DataFrame, engine: Engine
 ) -> pl.DataFrame:
     from ecomlm_sdk.tasks.prediction.task import SCORES_SCHEMA
 
@@ -198,7 +197,7 @@ def _score_features(
         features.to_arrow(),
         PredictorSpec(
             factory=PurchaseScorer,
-            kwargs={"snapshot": Snapshot.of(task)},
+            kwargs={"snapshot": snapshot},
             job="purchase-prediction scoring",
             kind="customers",
             columns=("customer_id", *task.features),

@@ -25,9 +25,7 @@ __all__ = ["RecommendPredictor", "recommend_on"]
 class RecommendPredictor:
     """``customer_id`` -> ``customer_id, rank, product_id, title, score`` (``k`` per customer)."""
 
-    def __init__(
-        self, snapshot: Snapshot, k: int | None, exclude_owned: bool, threads: int | None = None
-    ) -> None:
+    def __init__(self, snapshot: Snapshot, k: int | None, exclude_owned: bool) -> None:
         from ecomlm_sdk.tasks.recommendation.task import RecommendationTask
 
         self.task = RecommendationTask.load(snapshot.open(self))

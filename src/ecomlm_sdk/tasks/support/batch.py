@@ -39,12 +39,9 @@ class SupportPredictor:
         snapshot: Snapshot,
         tables: Mapping[str, pa.Table] | None,
         settings: Mapping[str, Any],
-        threads: int | None = None,
     ) -> None:
-        from ecomlm_sdk.models.batch import set_worker_threads
         from ecomlm_sdk.tasks.support.task import SupportTask
 
-        set_worker_threads(threads)
         self.task = SupportTask.load(snapshot.open(self))
         self.store: EcomStore | None = None
         if tables is not None:
